@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# make admin ARGS='keys create --workspace acme --name "BI sync" --scopes leads.read'
+# Runs the API's command-line mode against the database `make run` uses: ROOFKIT_DATABASE_URL if set,
+# else the private cluster in .roofkit/pg, started for the command (and stopped after) when it is not
+# already running. The command's exit code is ours. Only the command writes to stdout (build and
+# database chatter go to stderr), so `keys create`'s last line of stdout is the key.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/pg.sh
+source scripts/pg.sh
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+API_OUT=src/RoofKit.Api/bin/Release/net10.0
+API_DLL=$API_OUT/RoofKit.Api.dll
+PG_DIR=.roofkit/pg
+
+if [ $# -eq 0 ]; then
+  echo "usage: make admin ARGS='<command> ...'   (see docs; e.g. ARGS='workspaces list')" >&2
+  exit 2
+fi
+
+# Incremental, so cheap when nothing changed; never serve a stale dll.
+dotnet build src/RoofKit.Api/RoofKit.Api.csproj -c Release -v q -nologo >&2
+
+mkdir -p .roofkit
+chmod 711 .roofkit
+# Same signing key as `make run`, in case the command builds the full host and validates options.
+if [ ! -s .roofkit/secrets.env ]; then
+  (umask 077 && printf 'Cursor__SigningKey=%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >.roofkit/secrets.env)
+fi
+set -a
+# shellcheck source=/dev/null
+source .roofkit/secrets.env
+set +a
+
+stop_cluster=0
+# shellcheck disable=SC2317  # runs from the traps below
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  trap '' INT TERM
+  if [ "$stop_cluster" = 1 ]; then pg_stop "$PG_DIR" || true; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [ -n "${ROOFKIT_DATABASE_URL:-}" ]; then
+  URI=$ROOFKIT_DATABASE_URL
+else
+  pg_ensure_installed
+  PG_STARTED=0
+  # Stop only a cluster we started: leave one that `make run` (or someone) already runs alone.
+  pg_start "$PG_DIR" "${ROOFKIT_PG_PORT:-54329}" || { stop_cluster=$PG_STARTED; exit 1; }
+  stop_cluster=$PG_STARTED
+  pg_create_db roofkit
+  URI=$(pg_uri roofkit)
+fi
+export ConnectionStrings__Default=$URI
+ASPNETCORE_CONTENTROOT=$(realpath "$API_OUT")   # appsettings.json sits next to the dll
+export ASPNETCORE_CONTENTROOT
+export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production}
+
+rc=0
+dotnet "$API_DLL" "$@" || rc=$?
+exit "$rc"

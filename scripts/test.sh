@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# make test: run every test project against a throwaway PostgreSQL cluster.
+# The cluster lives in a temp dir on a free port (so it can run beside `make run`) and is removed
+# on exit. Tests get ROOFKIT_TEST_DATABASE_URL (database `postgres`) and create their own databases.
+# Extra `dotnet test` arguments: scripts/test.sh --filter X, or TEST_ARGS='--filter "X"'.
+# The last line of output is always `tests: N passed, N failed`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/pg.sh
+source scripts/pg.sh
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# No build nodes that outlive the run (in CI they can hold the job's output pipe open).
+export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
+if [ $# -eq 0 ] && [ -n "${TEST_ARGS:-}" ]; then
+  eval "set -- $TEST_ARGS"   # honour the quoting inside TEST_ARGS
+fi
+
+pg_ensure_installed
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/roofkit-test.XXXXXX")
+# As root the cluster belongs to the postgres user, which must be able to pass through.
+chmod 711 "$tmp"
+summary_printed=0
+test_pid=
+# shellcheck disable=SC2317  # runs from the traps below
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  trap '' INT TERM   # a second Ctrl-C must not leave the cluster behind
+  if [ -n "$test_pid" ] && kill -0 "$test_pid" 2>/dev/null; then
+    kill -TERM "$test_pid" 2>/dev/null || true
+    wait "$test_pid" 2>/dev/null || true
+  fi
+  pg_remove "$tmp/pg" >/dev/null 2>&1 || true
+  rm -rf -- "$tmp"
+  # Failed before the tests ran (cluster did not start, interrupted): still end with the summary.
+  if [ "$summary_printed" = 0 ]; then
+    echo "tests: 0 passed, 0 failed"
+    [ "$rc" -ne 0 ] || rc=1
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+pg_start "$tmp/pg" "$(pg_free_port)" fast   # prints the log tail itself when it fails
+ROOFKIT_TEST_DATABASE_URL=$(pg_uri postgres)
+export ROOFKIT_TEST_DATABASE_URL
+echo "test: PostgreSQL on 127.0.0.1:$PG_PORT (fsync off)" >&2
+
+# A child plus `wait`: bash runs the traps only while it waits, so Ctrl-C / SIGTERM clean up at once.
+dotnet_rc=0
+dotnet test RoofKit.sln -c Release --logger trx --results-directory "$tmp/results" "$@" &
+test_pid=$!
+wait "$test_pid" || dotnet_rc=$?
+test_pid=
+
+# Sum the <Counters passed=".." failed=".."/> of every trx file (one per test project).
+passed=0 failed=0 files=0
+while IFS= read -r -d '' trx; do
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1 || true)
+  p=$(printf '%s' "$counters" | grep -o ' passed="[0-9]*"' | tr -dc 0-9 || true)
+  f=$(printf '%s' "$counters" | grep -o ' failed="[0-9]*"' | tr -dc 0-9 || true)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  files=$((files + 1))
+done < <(find "$tmp/results" -name '*.trx' -print0 2>/dev/null)
+
+rc=0
+if [ "$files" -eq 0 ]; then
+  echo "test: dotnet test produced no trx file (no test project, or the build failed)" >&2
+  rc=1
+elif [ "$dotnet_rc" -ne 0 ] || [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then
+  rc=1
+fi
+echo "tests: $passed passed, $failed failed"
+summary_printed=1
+exit "$rc"

@@ -1,0 +1,92 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using RoofKit.Application.Common.Interfaces;
+using RoofKit.Application.Common.RateLimiting;
+using RoofKit.Application.Common.Security;
+using RoofKit.Domain.ApiKeys;
+using RoofKit.Domain.Workspaces;
+
+namespace RoofKit.Api.Authentication;
+
+/// <summary>
+/// <c>Authorization: Bearer rk_live_…</c>. Shape and checksum are checked before any database call; the
+/// secret's hash is compared in constant time; revoked, deleted, unknown and malformed keys all fail the same
+/// way. Each failure counts against the caller address's invalid-auth bucket, never against a key's bucket.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    IApiKeyStore keys,
+    IRateLimitStore rateLimits,
+    IOptions<RateLimitOptions> rateLimitOptions)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string Realm = "RoofKit Partner API";
+    private const string FailureItem = "RoofKit.AuthFailure";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (string.IsNullOrWhiteSpace(header))
+        {
+            return await FailAsync(missing: true);
+        }
+
+        const string bearer = "Bearer";
+        var isBearer = header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase)
+            && (header.Length == bearer.Length || header[bearer.Length] == ' ');
+        var token = isBearer ? header[bearer.Length..].Trim() : null;
+        if (token is { Length: 0 })
+        {
+            return await FailAsync(missing: true);
+        }
+
+        if (!ApiKeyToken.TryParse(token, out var parsed))
+        {
+            return await FailAsync(missing: false);
+        }
+
+        var stored = await keys.FindAsync(parsed.PublicId, Context.RequestAborted);
+        var hash = parsed.SecretHash();
+        var matches = stored is not null && CryptographicOperations.FixedTimeEquals(hash, stored.SecretHash);
+        if (!matches || stored!.Revoked || stored.Deleted)
+        {
+            return await FailAsync(missing: false);
+        }
+
+        var identity = new ApiKeyIdentity(stored.Id, stored.WorkspaceId, WorkspaceStatusNames.Parse(stored.WorkspaceStatus), stored.Scopes);
+        Context.Features.Set(identity);
+        keys.MarkUsed(stored.Id);
+
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(
+            [new Claim("key_id", stored.Id.ToString()), new Claim("workspace_id", stored.WorkspaceId.ToString())],
+            SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var failure = Context.Items[FailureItem] as ApiKeyAuthenticationException
+            ?? new ApiKeyAuthenticationException(missing: true, invalidAuthBucket: null);
+        throw failure;
+    }
+
+    private async Task<AuthenticateResult> FailAsync(bool missing)
+    {
+        var address = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var decision = await rateLimits.HitAsync($"auth:{address}", rateLimitOptions.Value.InvalidAuth, Context.RequestAborted);
+        Context.Items[FailureItem] = new ApiKeyAuthenticationException(missing, decision.Allowed ? null : decision);
+        return AuthenticateResult.Fail(missing ? "missing_api_key" : "invalid_api_key");
+    }
+}
+
+/// <summary>The API key that authenticated the current request, for the application layer.</summary>
+public sealed class HttpCurrentApiKey(IHttpContextAccessor accessor) : ICurrentApiKey
+{
+    public ApiKeyIdentity? Identity => accessor.HttpContext?.Features.Get<ApiKeyIdentity>();
+}

@@ -1,0 +1,38 @@
+using MediatR;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using RoofKit.Api.Infrastructure;
+using RoofKit.Application.Leads.Queries.ExportLeads;
+using RoofKit.Application.Leads.Queries.ListLeads;
+
+namespace RoofKit.Api.Controllers;
+
+[ApiController]
+[Authorize]
+[Route("api/v1/leads")]
+public sealed class LeadsController(IMediator mediator) : ControllerBase
+{
+    /// <summary>List leads</summary>
+    /// <remarks>One page of the workspace's leads, oldest change first. Follow <c>next_cursor</c> while <c>has_more</c> is true.</remarks>
+    [HttpGet(Name = "listLeads")]
+    [LeadQueryParameters(ListLeadsQuery.DefaultLimit, ListLeadsQuery.MaxLimit)]
+    [Produces("application/json")]
+    public async Task<LeadPage> List(CancellationToken cancellationToken)
+    {
+        var page = await mediator.Send(new ListLeadsQuery(Request.Query.ToLeadQueryParameters()), cancellationToken);
+        Response.Headers["X-Sync-Watermark"] = ApiJson.Timestamp(page.SyncWatermark);
+        return page;
+    }
+
+    /// <summary>Export leads</summary>
+    /// <remarks>Exports formula-safe CSV using the same filters as list leads. Exports are capped at 10,000 matching leads per response; use the returned X-Export-Next-Cursor when X-Export-Truncated is true.</remarks>
+    [HttpGet("export", Name = "exportLeads")]
+    [LeadQueryParameters(ExportLeadsQuery.MaxLimit, ExportLeadsQuery.MaxLimit)]
+    [Produces("text/csv")]
+    public async Task<LeadExport> Export(CancellationToken cancellationToken)
+    {
+        var export = await mediator.Send(new ExportLeadsQuery(Request.Query.ToLeadQueryParameters()), cancellationToken);
+        Response.RegisterForDisposeAsync(export);
+        return export;
+    }
+}

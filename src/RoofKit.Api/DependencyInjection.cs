@@ -1,0 +1,85 @@
+using System.IO.Compression;
+using System.Net;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.ResponseCompression;
+using RoofKit.Api.Authentication;
+using RoofKit.Api.Errors;
+using RoofKit.Api.Formatters;
+using RoofKit.Api.Infrastructure;
+using RoofKit.Api.OpenApi;
+using RoofKit.Application.Common.Interfaces;
+
+namespace RoofKit.Api;
+
+public static class DependencyInjection
+{
+    public static IServiceCollection AddApiServices(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddHttpContextAccessor();
+        services.AddScoped<ICurrentApiKey, HttpCurrentApiKey>();
+
+        // With a single scheme ASP.NET Core would make it the default and authenticate every request up front,
+        // outside the exception handler; only endpoints that require a key may authenticate, so /healthz and
+        // /docs never touch the invalid-auth bucket.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization(options => options.DefaultPolicy =
+            new AuthorizationPolicyBuilder(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build());
+
+        services.AddControllers(options =>
+            {
+                options.OutputFormatters.Insert(0, new CsvOutputFormatter());
+                options.RespectBrowserAcceptHeader = true;
+            })
+            .AddJsonOptions(options => ApiJson.Configure(options.JsonSerializerOptions))
+            .ConfigureApiBehaviorOptions(options => options.SuppressModelStateInvalidFilter = true);
+        services.ConfigureHttpJsonOptions(options => ApiJson.Configure(options.SerializerOptions));
+
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.AddProblemDetails();
+
+        services.AddResponseCompression(options =>
+        {
+            options.EnableForHttps = true;
+            options.Providers.Add<BrotliCompressionProvider>();
+            options.Providers.Add<GzipCompressionProvider>();
+            options.MimeTypes = ["text/csv", "application/json"];
+        });
+        services.Configure<BrotliCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
+        services.Configure<GzipCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
+
+        // The client address (for the invalid-auth bucket) honours X-Forwarded-For only from these proxies.
+        services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            options.ForwardLimit = 1;
+            options.KnownIPNetworks.Clear();
+            options.KnownProxies.Clear();
+            foreach (var proxy in configuration.GetSection("Network:TrustedProxies").Get<string[]>() ?? [])
+            {
+                options.KnownProxies.Add(IPAddress.Parse(proxy));
+            }
+        });
+
+        services.AddRoofKitOpenApi();
+        return services;
+    }
+
+    public static WebApplication UseRoofKitApi(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        app.UseMiddleware<ResponseHeadersMiddleware>();
+        app.UseResponseCompression();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(StatusCodeResponses.WriteAsync);
+        app.UseRoofKitOpenApi();
+        app.UseRouting();
+        app.UseAuthorization();
+        app.MapControllers();
+        return app;
+    }
+}

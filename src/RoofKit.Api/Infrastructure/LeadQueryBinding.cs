@@ -1,0 +1,22 @@
+using RoofKit.Application.Leads.Common;
+
+namespace RoofKit.Api.Infrastructure;
+
+public static class LeadQueryBinding
+{
+    /// <summary>The query string as the lead query's raw parameters, unknown and repeated names included.</summary>
+    public static LeadQueryParameters ToLeadQueryParameters(this IQueryCollection query) =>
+        LeadQueryParameters.FromQuery(query.Select(q => new KeyValuePair<string, string?[]>(q.Key, q.Value.ToArray())));
+}
+
+/// <summary>
+/// Marks an action that takes the lead query (CONTRACT.md §6) from the query string; the OpenAPI document
+/// describes its parameters from this, with the endpoint's own limit bounds.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class LeadQueryParametersAttribute(int defaultLimit, int maxLimit) : Attribute
+{
+    public int DefaultLimit { get; } = defaultLimit;
+
+    public int MaxLimit { get; } = maxLimit;
+}

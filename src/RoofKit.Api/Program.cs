@@ -1,0 +1,26 @@
+using RoofKit.Api;
+using RoofKit.Api.Cli;
+using RoofKit.Application;
+using RoofKit.Infrastructure;
+
+if (AdminCli.Handles(args))
+{
+    return await AdminCli.RunAsync(args);
+}
+
+var builder = WebApplication.CreateBuilder(args);
+builder.WebHost.ConfigureKestrel(options => options.AddServerHeader = false);
+
+builder.Services
+    .AddApplicationServices(builder.Configuration)
+    .AddInfrastructureServices(builder.Configuration)
+    .AddInfrastructureBackgroundServices()
+    .AddApiServices(builder.Configuration);
+
+var app = builder.Build();
+app.UseRoofKitApi();
+await app.RunAsync();
+return 0;
+
+/// <summary>The API's entry point; public for WebApplicationFactory in the tests.</summary>
+public partial class Program;

@@ -1,0 +1,105 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using RoofKit.Application.Common.Exceptions;
+
+namespace RoofKit.Application.Leads.Common;
+
+/// <summary>A position in the (updated_at, id) order that keyset pagination resumes after.</summary>
+public readonly record struct KeysetPosition(DateTime UpdatedAt, Guid Id);
+
+/// <summary>What a cursor carries: the workspace, where to resume, the run's sync window and its filters.</summary>
+public sealed record LeadCursor(Guid WorkspaceId, KeysetPosition After, DateTime Watermark, LeadFilter Filter);
+
+public sealed class CursorOptions
+{
+    public const string SectionName = "Cursor";
+
+    /// <summary>The HMAC key that signs cursors; at least 32 characters. Rotating it invalidates every cursor.</summary>
+    public string SigningKey { get; set; } = "";
+}
+
+/// <summary>
+/// Turns cursors into opaque, signed text and back: <c>base64url(version || json || HMAC-SHA256)</c>.
+/// Any change to a byte, another version, or another workspace makes <see cref="Unprotect"/> throw
+/// <see cref="InvalidCursorException"/>.
+/// </summary>
+public sealed class LeadCursorProtector
+{
+    private const byte Version = 1;
+    private const int MacLength = 32;
+    private readonly byte[] key;
+
+    public LeadCursorProtector(IOptions<CursorOptions> options)
+    {
+        var signingKey = options.Value.SigningKey;
+        if (string.IsNullOrEmpty(signingKey) || signingKey.Length < 32)
+        {
+            throw new InvalidOperationException("Cursor:SigningKey must be set to at least 32 characters.");
+        }
+
+        key = Encoding.UTF8.GetBytes(signingKey);
+    }
+
+    public string Protect(LeadCursor cursor)
+    {
+        var payload = JsonSerializer.SerializeToUtf8Bytes(
+            new Payload(cursor.WorkspaceId, cursor.After.UpdatedAt.Ticks, cursor.After.Id, cursor.Watermark.Ticks, cursor.Filter));
+        var bytes = new byte[1 + payload.Length + MacLength];
+        bytes[0] = Version;
+        payload.CopyTo(bytes, 1);
+        HMACSHA256.HashData(key, bytes.AsSpan(0, 1 + payload.Length), bytes.AsSpan(1 + payload.Length));
+        return Base64Url.EncodeToString(bytes);
+    }
+
+    public LeadCursor Unprotect(string text, Guid workspaceId)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = Base64Url.DecodeFromChars(text);
+        }
+        catch (FormatException)
+        {
+            throw new InvalidCursorException();
+        }
+
+        if (bytes.Length <= 1 + MacLength || bytes[0] != Version)
+        {
+            throw new InvalidCursorException();
+        }
+
+        var signed = bytes.AsSpan(0, bytes.Length - MacLength);
+        Span<byte> expected = stackalloc byte[MacLength];
+        HMACSHA256.HashData(key, signed, expected);
+        if (!CryptographicOperations.FixedTimeEquals(expected, bytes.AsSpan(bytes.Length - MacLength)))
+        {
+            throw new InvalidCursorException();
+        }
+
+        Payload? payload;
+        try
+        {
+            payload = JsonSerializer.Deserialize<Payload>(signed[1..]);
+        }
+        catch (JsonException)
+        {
+            throw new InvalidCursorException();
+        }
+
+        if (payload is null || payload.Ws != workspaceId || payload.F is null)
+        {
+            throw new InvalidCursorException();
+        }
+
+        return new LeadCursor(
+            payload.Ws,
+            new KeysetPosition(new DateTime(payload.U, DateTimeKind.Utc), payload.I),
+            new DateTime(payload.W, DateTimeKind.Utc),
+            payload.F);
+    }
+
+    private sealed record Payload(Guid Ws, long U, Guid I, long W, LeadFilter F);
+}

@@ -1,0 +1,63 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace RoofKit.Application.Leads.Common;
+
+/// <summary>The filters of a lead query, parsed. Times are UTC.</summary>
+public sealed partial record LeadFilter(
+    string? Source,
+    string? Medium,
+    string? Campaign,
+    DateTime? From,
+    DateTime? To,
+    Guid? StatusStageId,
+    string? Search)
+{
+    public static readonly LeadFilter None = new(null, null, null, null, null, null, null);
+
+    /// <summary>Parses validated parameters; call only after the validator accepted them.</summary>
+    public static LeadFilter Parse(LeadQueryParameters p) => new(
+        p.Source,
+        p.Medium,
+        p.Campaign,
+        p.From is null ? null : ParseTimestamp(p.From),
+        p.To is null ? null : ParseTimestamp(p.To),
+        p.StatusStageId is null ? null : Guid.ParseExact(p.StatusStageId, "D"),
+        p.Search);
+
+    /// <summary>RFC 3339 date-time with a mandatory offset (<c>Z</c> or <c>+hh:mm</c>).</summary>
+    public static bool TryParseTimestamp(string value, out DateTime utc)
+    {
+        utc = default;
+        if (!Rfc3339().IsMatch(value)
+            || !DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+        {
+            return false;
+        }
+
+        utc = parsed.UtcDateTime;
+        return true;
+    }
+
+    public static DateTime ParseTimestamp(string value) =>
+        TryParseTimestamp(value, out var utc) ? utc : throw new FormatException("Not an RFC 3339 date-time with offset.");
+
+    /// <summary>
+    /// A request that carries a cursor may repeat the cursor's filters or leave them out; any filter it
+    /// gives that differs from the cursor's is a conflict.
+    /// </summary>
+    public bool ConflictsWith(LeadFilter cursorFilter) =>
+        Differs(Source, cursorFilter.Source)
+        || Differs(Medium, cursorFilter.Medium)
+        || Differs(Campaign, cursorFilter.Campaign)
+        || (From is not null && From != cursorFilter.From)
+        || (To is not null && To != cursorFilter.To)
+        || (StatusStageId is not null && StatusStageId != cursorFilter.StatusStageId)
+        || Differs(Search, cursorFilter.Search);
+
+    private static bool Differs(string? requested, string? fromCursor) =>
+        requested is not null && !string.Equals(requested, fromCursor, StringComparison.OrdinalIgnoreCase);
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,7})?([Zz]|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+    private static partial Regex Rfc3339();
+}

@@ -1,0 +1,67 @@
+using Dapper;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using RoofKit.Infrastructure.Persistence;
+using RoofKit.Infrastructure.RateLimiting;
+
+namespace RoofKit.Infrastructure;
+
+public static class DependencyInjection
+{
+    public static IServiceCollection AddInfrastructureServices(this IServiceCollection services, IConfiguration configuration)
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        services.Configure<DatabaseOptions>(configuration.GetSection(DatabaseOptions.SectionName));
+
+        services.AddSingleton(provider => CreateDataSource(
+            PrimaryConnectionString(configuration), provider.GetRequiredService<IOptions<DatabaseOptions>>().Value));
+        services.AddSingleton(provider =>
+        {
+            var replica = configuration.GetConnectionString("ReadReplica");
+            return new ReadDataSource(string.IsNullOrWhiteSpace(replica)
+                ? provider.GetRequiredService<NpgsqlDataSource>()
+                : CreateDataSource(replica, provider.GetRequiredService<IOptions<DatabaseOptions>>().Value));
+        });
+
+        // Repositories, stores and admin services are stateless over the data sources (the key store keeps
+        // only its last-used throttle), so one instance each serves every request.
+        services.Scan(scan => scan
+            .FromAssemblyOf<ReadDataSource>()
+            .AddClasses(classes => classes.Where(t =>
+                t.Name.EndsWith("Repository", StringComparison.Ordinal) || t.Name.EndsWith("Store", StringComparison.Ordinal)))
+            .AsImplementedInterfaces()
+            .WithSingletonLifetime()
+            .AddClasses(classes => classes.Where(t => t.Name.EndsWith("Admin", StringComparison.Ordinal) || t.Name.EndsWith("Seeder", StringComparison.Ordinal)))
+            .AsSelf()
+            .WithSingletonLifetime());
+        return services;
+    }
+
+    /// <summary>Adds the work that only a serving API instance does in the background.</summary>
+    public static IServiceCollection AddInfrastructureBackgroundServices(this IServiceCollection services)
+    {
+        services.AddHostedService<RateLimitCounterCleanup>();
+        return services;
+    }
+
+    public static string PrimaryConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString("Default")
+        ?? configuration["ROOFKIT_DATABASE_URL"]
+        ?? throw new InvalidOperationException("Set ConnectionStrings:Default (or ROOFKIT_DATABASE_URL) to the PostgreSQL database.");
+
+    public static NpgsqlDataSource CreateDataSource(string connectionString, DatabaseOptions options)
+    {
+        var builder = ConnectionStrings.Parse(connectionString);
+        builder.Timeout = options.ConnectTimeoutSeconds;
+        builder.CommandTimeout = options.StatementTimeoutSeconds + 5;
+        builder.MaxPoolSize = options.MaxPoolSize;
+        builder.Options = $"-c statement_timeout={options.StatementTimeoutSeconds * 1000}";
+        builder.ApplicationName ??= "roofkit-api";
+        return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+    }
+
+    /// <summary>The connection string with the settings above, for tools that take a string (DbUp).</summary>
+    public static string Normalize(string connectionString) => ConnectionStrings.Parse(connectionString).ConnectionString;
+}

@@ -1,0 +1,201 @@
+using System.Data;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Dapper;
+using Npgsql;
+using RoofKit.Application.Leads.Common;
+using RoofKit.Domain.Leads;
+using RoofKit.Infrastructure.Persistence;
+
+namespace RoofKit.Infrastructure.Leads;
+
+/// <summary>
+/// Keyset slices of a workspace's leads, on the index (workspace_id, updated_at, id). Only fragments of
+/// fixed SQL are put together; every value is a parameter.
+/// </summary>
+public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
+{
+    private const string Columns = """
+        l.id, l.first_name, l.last_name, l.email, l.phone, l.street, l.city, l.region, l.postal_code,
+        l.source, l.medium, l.campaign, l.status_stage_id, s.name AS status_stage_name, l.notes,
+        l.created_at, l.updated_at
+        """;
+
+    public async Task<IReadOnlyList<Lead>> ListAsync(LeadSliceRequest request, CancellationToken cancellationToken)
+    {
+        var (where, parameters) = Where(request);
+        parameters.Add("Take", request.Limit + 1);
+        var sql = $"""
+            SELECT {Columns}
+            FROM leads l LEFT JOIN status_stages s ON s.id = l.status_stage_id
+            WHERE {where}
+            ORDER BY l.updated_at, l.id
+            LIMIT @Take
+            """;
+        await using var connection = await read.DataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<Lead>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
+        return rows.AsList();
+    }
+
+    public async Task<ILeadSlice> OpenSliceAsync(LeadSliceRequest request, CancellationToken cancellationToken)
+    {
+        var (where, parameters) = Where(request);
+        parameters.Add("Take", request.Limit + 1);
+
+        // Key-only probe: where the slice ends and whether a row follows it, read from the index before any
+        // row is formatted, so the response headers can say so. Both statements share one snapshot.
+        var probeSql = $"""
+            SELECT k.updated_at AS UpdatedAt, k.id AS Id, k.n AS Position
+            FROM (
+                SELECT p.updated_at, p.id, row_number() OVER (ORDER BY p.updated_at, p.id) AS n
+                FROM (
+                    SELECT l.updated_at, l.id
+                    FROM leads l
+                    WHERE {where}
+                    ORDER BY l.updated_at, l.id
+                    LIMIT @Take
+                ) p
+            ) k
+            ORDER BY k.n DESC
+            LIMIT 2
+            """;
+
+        var connection = await read.DataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+            var ends = (await connection.QueryAsync<ProbeRow>(
+                new CommandDefinition(probeSql, parameters, transaction, cancellationToken: cancellationToken))).AsList();
+
+            var found = ends.Count == 0 ? 0 : (int)ends[0].Position;
+            var hasMore = found > request.Limit;
+            var lastRow = hasMore ? ends[1] : ends.Count > 0 ? ends[0] : null;
+            if (lastRow is null)
+            {
+                await transaction.DisposeAsync();
+                await connection.DisposeAsync();
+                return new LeadSlice(null, null, "", parameters, 0, false, null);
+            }
+
+            var last = new KeysetPosition(lastRow.UpdatedAt, lastRow.Id);
+            parameters.Add("LastUpdatedAt", last.UpdatedAt);
+            parameters.Add("LastId", last.Id);
+            var sql = $"""
+                SELECT {Columns}
+                FROM leads l LEFT JOIN status_stages s ON s.id = l.status_stage_id
+                WHERE {where} AND (l.updated_at, l.id) <= (@LastUpdatedAt, @LastId)
+                ORDER BY l.updated_at, l.id
+                """;
+            return new LeadSlice(connection, transaction, sql, parameters, hasMore ? request.Limit : found, hasMore, last);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static (string Where, DynamicParameters Parameters) Where(LeadSliceRequest request)
+    {
+        var parameters = new DynamicParameters();
+        var sql = new StringBuilder("l.workspace_id = @WorkspaceId AND l.updated_at <= @UpTo");
+        parameters.Add("WorkspaceId", request.WorkspaceId);
+        parameters.Add("UpTo", request.UpTo);
+
+        var filter = request.Filter;
+        if (filter.From is { } from)
+        {
+            sql.Append(" AND l.updated_at >= @From");
+            parameters.Add("From", from);
+        }
+
+        if (filter.Source is { } source)
+        {
+            sql.Append(" AND lower(l.source) = lower(@Source)");
+            parameters.Add("Source", source);
+        }
+
+        if (filter.Medium is { } medium)
+        {
+            sql.Append(" AND lower(l.medium) = lower(@Medium)");
+            parameters.Add("Medium", medium);
+        }
+
+        if (filter.Campaign is { } campaign)
+        {
+            sql.Append(" AND lower(l.campaign) = lower(@Campaign)");
+            parameters.Add("Campaign", campaign);
+        }
+
+        if (filter.StatusStageId is { } stage)
+        {
+            sql.Append(" AND l.status_stage_id = @StatusStageId");
+            parameters.Add("StatusStageId", stage);
+        }
+
+        if (filter.Search is { } search)
+        {
+            sql.Append(" AND l.search_text LIKE @SearchPattern");
+            parameters.Add("SearchPattern", "%" + EscapeLike(search.ToLowerInvariant()) + "%");
+        }
+
+        if (request.After is { } after)
+        {
+            sql.Append(" AND (l.updated_at, l.id) > (@AfterUpdatedAt, @AfterId)");
+            parameters.Add("AfterUpdatedAt", after.UpdatedAt);
+            parameters.Add("AfterId", after.Id);
+        }
+
+        return (sql.ToString(), parameters);
+    }
+
+    private static string EscapeLike(string value) =>
+        value.Replace(@"\", @"\\", StringComparison.Ordinal)
+            .Replace("%", @"\%", StringComparison.Ordinal)
+            .Replace("_", @"\_", StringComparison.Ordinal);
+
+    private sealed record ProbeRow(DateTime UpdatedAt, Guid Id, long Position);
+
+    private sealed class LeadSlice(
+        NpgsqlConnection? connection,
+        NpgsqlTransaction? transaction,
+        string sql,
+        DynamicParameters parameters,
+        int rowCount,
+        bool hasMore,
+        KeysetPosition? last) : ILeadSlice
+    {
+        public int RowCount { get; } = rowCount;
+
+        public bool HasMore { get; } = hasMore;
+
+        public KeysetPosition? Last { get; } = last;
+
+        public async IAsyncEnumerable<Lead> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            if (connection is null)
+            {
+                yield break;
+            }
+
+            var rows = connection.QueryUnbufferedAsync<Lead>(sql, parameters, transaction);
+            await foreach (var lead in rows.WithCancellation(cancellationToken))
+            {
+                yield return lead;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (transaction is not null)
+            {
+                await transaction.DisposeAsync();
+            }
+
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using RoofKit.Testing;
+
+namespace RoofKit.Api.Tests.Support;
+
+/// <summary>
+/// The real API in-process on a test database. Requests come from 127.0.0.1, a trusted proxy, so a test
+/// can choose its client address with X-Forwarded-For.
+/// </summary>
+public sealed class ApiFactory(string connectionString, IDictionary<string, string?>? settings = null, TimeProvider? clock = null)
+    : WebApplicationFactory<Program>
+{
+    public const string SigningKey = "test-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.ConfigureAppConfiguration((_, configuration) =>
+        {
+            var values = new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Default"] = connectionString,
+                ["Cursor:SigningKey"] = SigningKey,
+                ["Sync:SettleLagSeconds"] = "0",
+                ["Network:TrustedProxies:0"] = "127.0.0.1",
+                ["Logging:LogLevel:Default"] = "Warning",
+            };
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            {
+                values[key] = value;
+            }
+
+            configuration.AddInMemoryCollection(values);
+        });
+        builder.ConfigureServices(services =>
+        {
+            if (clock is not null)
+            {
+                services.AddSingleton(clock);
+            }
+
+            services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, LoopbackClientFilter>();
+        });
+    }
+
+    private sealed class LoopbackClientFilter : Microsoft.AspNetCore.Hosting.IStartupFilter
+    {
+        public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+        {
+            app.Use(nextMiddleware => context =>
+            {
+                context.Connection.RemoteIpAddress ??= IPAddress.Loopback;
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
+    }
+}
