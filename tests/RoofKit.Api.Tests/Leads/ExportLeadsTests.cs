@@ -1,0 +1,245 @@
+using System.IO.Compression;
+using System.Net;
+using System.Text;
+using Dapper;
+using RoofKit.Api.Formatters;
+using RoofKit.Api.Tests.Support;
+using RoofKit.Domain.ApiKeys;
+
+namespace RoofKit.Api.Tests.Leads;
+
+public sealed class ExportLeadsTests : ApiTestBase
+{
+    private Guid bigWorkspace;
+    private string bigKey = "";
+
+    protected override async Task OneTimeSetUpAsync()
+    {
+        var workspace = await Data.WorkspaceAsync();
+        bigWorkspace = workspace.Id;
+        await Data.SeedAsync(bigWorkspace, 25_001, seed: 11);
+        bigKey = (await Data.KeyAsync(bigWorkspace)).Token;
+    }
+
+    [Test]
+    public async Task ShouldExport25001LeadsAsThreeSegmentsThroughTheReturnedCursors()
+    {
+        var client = Client(bigKey);
+        var seen = new List<string[]>();
+        var truncated = new List<string>();
+        var counts = new List<int>();
+        string? cursor = null;
+        do
+        {
+            var response = await client.GetAsync("/api/v1/leads/export" + (cursor is null ? "" : "?cursor=" + Uri.EscapeDataString(cursor)));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            var records = Csv.Parse(await response.Content.ReadAsByteArrayAsync());
+            records[0].Should().Equal(CsvOutputFormatter.Columns);
+            var rows = records.Skip(1).ToList();
+            int.Parse(response.Headers.GetValues("X-Export-Row-Count").Single()).Should().Be(rows.Count);
+            seen.AddRange(rows);
+            counts.Add(rows.Count);
+            truncated.Add(response.Headers.GetValues("X-Export-Truncated").Single());
+            cursor = response.Headers.TryGetValues("X-Export-Next-Cursor", out var next) ? next.Single() : null;
+            if (cursor is not null)
+            {
+                response.Headers.GetValues("Link").Single().Should().Contain("cursor=" + Uri.EscapeDataString(cursor)).And.EndWith("; rel=\"next\"");
+            }
+        }
+        while (cursor is not null);
+
+        counts.Should().Equal(10_000, 10_000, 5_001);
+        truncated.Should().Equal("true", "true", "false");
+        await using var connection = await Db.OpenConnectionAsync();
+        var truth = (await connection.QueryAsync<Guid>(
+            "SELECT id FROM leads WHERE workspace_id = @bigWorkspace ORDER BY updated_at, id", new { bigWorkspace })).Select(g => g.ToString()).ToList();
+        seen.Select(r => r[0]).Should().Equal(truth);
+    }
+
+    [Test]
+    public async Task ShouldWriteEveryColumnAsTheDatabaseHasIt()
+    {
+        var response = await Client(bigKey).GetAsync("/api/v1/leads/export?limit=500");
+        var rows = Csv.Parse(await response.Content.ReadAsByteArrayAsync()).Skip(1).ToList();
+
+        await using var connection = await Db.OpenConnectionAsync();
+        var truth = (await connection.QueryAsync("""
+            SELECT l.*, s.name AS stage_name FROM leads l LEFT JOIN status_stages s ON s.id = l.status_stage_id
+            WHERE l.workspace_id = @bigWorkspace ORDER BY l.updated_at, l.id LIMIT 500
+            """, new { bigWorkspace })).ToList();
+        rows.Should().HaveCount(500);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var t = truth[i];
+            var expected = new[]
+            {
+                ((Guid)t.id).ToString(), t.first_name, t.last_name, t.email, t.phone, t.street, t.city, t.region, t.postal_code,
+                t.source, t.medium, t.campaign, ((Guid?)t.status_stage_id)?.ToString(), t.stage_name, t.notes,
+                ((DateTime)t.created_at).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"), ((DateTime)t.updated_at).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"),
+            }.Select(v => (string?)v ?? "").Select(v => v.Length > 0 && "=+-@\t\r\n".Contains(v[0]) ? "'" + v : v).ToArray();
+            rows[i].Should().Equal(expected, $"row {i} must match the database");
+        }
+    }
+
+    [Test]
+    public async Task ShouldSendTheContractsHeadersAndFormat()
+    {
+        var response = await Client(bigKey).GetAsync("/api/v1/leads/export?limit=3");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.ToString().Should().Be("text/csv; charset=utf-8; header=present");
+        response.Content.Headers.ContentDisposition!.ToString().Should().MatchRegex("^attachment; filename=\"roofkit-leads-\\d{8}T\\d{6}Z\\.csv\"$");
+        response.Headers.CacheControl!.NoStore.Should().BeTrue();
+        response.Headers.GetValues("X-Export-Truncated").Single().Should().Be("true");
+        response.Headers.GetValues("X-Export-Row-Count").Single().Should().Be("3");
+        response.Headers.GetValues("X-Sync-Watermark").Single().Should().MatchRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$");
+        response.Headers.GetValues("X-RateLimit-Limit").Single().Should().Be("60");
+        response.Headers.GetValues("X-RateLimit-Reset").Single().Should().MatchRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$");
+
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        bytes.Take(3).Should().NotEqual(new byte[] { 0xEF, 0xBB, 0xBF }, "no byte order mark");
+        var text = Encoding.UTF8.GetString(bytes);
+        text.Should().StartWith(string.Join(",", CsvOutputFormatter.Columns) + "\r\n").And.EndWith("\r\n");
+        text.Split("\r\n").Should().HaveCount(5, "a header, three records and the empty remainder after the last CRLF");
+    }
+
+    [Test]
+    public async Task ShouldReturnSevenRowsAndACursorForLimit7()
+    {
+        var response = await Client(bigKey).GetAsync("/api/v1/leads/export?limit=7");
+
+        Csv.Parse(await response.Content.ReadAsByteArrayAsync()).Should().HaveCount(8);
+        response.Headers.GetValues("X-Export-Truncated").Single().Should().Be("true");
+        response.Headers.GetValues("X-Export-Next-Cursor").Single().Should().NotBeNullOrEmpty();
+        response.Headers.GetValues("Link").Single().Should().Contain("limit=7");
+    }
+
+    [Test]
+    public async Task ShouldReturnTheHeaderRowAloneWhenNothingMatches()
+    {
+        var response = await Client(bigKey).GetAsync("/api/v1/leads/export?source=no-such-source");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        Encoding.UTF8.GetString(await response.Content.ReadAsByteArrayAsync()).Should().Be(string.Join(",", CsvOutputFormatter.Columns) + "\r\n");
+        response.Headers.GetValues("X-Export-Truncated").Single().Should().Be("false");
+        response.Headers.GetValues("X-Export-Row-Count").Single().Should().Be("0");
+        response.Headers.Contains("X-Export-Next-Cursor").Should().BeFalse();
+        response.Headers.Contains("Link").Should().BeFalse();
+    }
+
+    [Test]
+    public async Task ShouldEscapeEveryFormulaCharacterAtTheStartOfEveryTextColumnAndAlterNothingElse()
+    {
+        var workspace = await Data.WorkspaceAsync();
+        var (_, token) = await Data.KeyAsync(workspace.Id);
+        var starts = new[] { "=", "+", "-", "@", "\t", "\r", "\n" };
+        var time = new DateTime(2025, 3, 1, 12, 0, 0, DateTimeKind.Utc);
+        var expected = new Dictionary<Guid, string[]>();
+        foreach (var start in starts)
+        {
+            var value = start + "1+2 \"quoted\", cmd|' /C calc'!A0";
+            time = time.AddMinutes(1);
+            var id = await Data.LeadAsync(workspace.Id, time, firstName: value, lastName: value, email: value, source: value,
+                medium: value, campaign: value, notes: value, phone: value, street: value, city: value, postalCode: value);
+            expected[id] = [value];
+        }
+
+        var safe = await Data.LeadAsync(workspace.Id, time.AddMinutes(1), firstName: "Ann", lastName: "O'Neil", notes: "call 1-800 = later; a@b", source: "google");
+
+        var rows = Csv.Parse(await (await Client(token).GetAsync("/api/v1/leads/export")).Content.ReadAsByteArrayAsync()).Skip(1).ToList();
+
+        rows.Should().HaveCount(starts.Length + 1);
+        int[] textColumns = [1, 2, 3, 4, 5, 6, 9, 10, 11, 14];
+        foreach (var row in rows.Where(r => r[0] != safe.ToString()))
+        {
+            var original = expected[Guid.Parse(row[0])][0];
+            foreach (var column in textColumns)
+            {
+                row[column].Should().Be("'" + original, $"column {CsvOutputFormatter.Columns[column]} starts with a formula character");
+            }
+
+            row[7].Should().Be("TX");
+        }
+
+        var plain = rows.Single(r => r[0] == safe.ToString());
+        plain[1].Should().Be("Ann");
+        plain[2].Should().Be("O'Neil");
+        plain[14].Should().Be("call 1-800 = later; a@b");
+    }
+
+    [Test]
+    public async Task ShouldContinueAnExportWithAListCursorAndAListWithAnExportCursor()
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        var truth = (await connection.QueryAsync<Guid>(
+            "SELECT id FROM leads WHERE workspace_id = @bigWorkspace ORDER BY updated_at, id LIMIT 40", new { bigWorkspace })).Select(g => g.ToString()).ToList();
+        var client = Client(bigKey);
+
+        var list = await JsonAsync(await client.GetAsync("/api/v1/leads?limit=10"));
+        var listCursor = list.GetProperty("next_cursor").GetString()!;
+        var export = await client.GetAsync("/api/v1/leads/export?limit=10&cursor=" + Uri.EscapeDataString(listCursor));
+        var exportIds = Csv.Parse(await export.Content.ReadAsByteArrayAsync()).Skip(1).Select(r => r[0]).ToList();
+        var exportCursor = export.Headers.GetValues("X-Export-Next-Cursor").Single();
+        var list2 = await JsonAsync(await client.GetAsync("/api/v1/leads?limit=20&cursor=" + Uri.EscapeDataString(exportCursor)));
+
+        var ids = list.GetProperty("data").EnumerateArray().Select(l => l.GetProperty("id").GetString()!)
+            .Concat(exportIds)
+            .Concat(list2.GetProperty("data").EnumerateArray().Select(l => l.GetProperty("id").GetString()!))
+            .ToList();
+        ids.Should().Equal(truth);
+    }
+
+    [TestCase("gzip")]
+    [TestCase("br")]
+    public async Task ShouldCompressWhenTheClientAllowsItToTheSameBytes(string encoding)
+    {
+        var plain = await (await Client(bigKey).GetAsync("/api/v1/leads/export?limit=2000")).Content.ReadAsByteArrayAsync();
+        var client = Client(bigKey);
+        client.DefaultRequestHeaders.AcceptEncoding.ParseAdd(encoding);
+
+        var response = await client.GetAsync("/api/v1/leads/export?limit=2000");
+
+        response.Content.Headers.ContentEncoding.Should().Equal(encoding);
+        var compressed = await response.Content.ReadAsByteArrayAsync();
+        compressed.Length.Should().BeLessThan(plain.Length / 2);
+        await using Stream decompressor = encoding == "gzip"
+            ? new GZipStream(new MemoryStream(compressed), CompressionMode.Decompress)
+            : new BrotliStream(new MemoryStream(compressed), CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        await decompressor.CopyToAsync(output);
+        Encoding.UTF8.GetString(output.ToArray()).Should().Be(Encoding.UTF8.GetString(plain));
+    }
+
+    [Test]
+    public async Task ShouldAnswerEveryErrorOfTheSeedPageWithAnErrorResponse()
+    {
+        var readOnly = (await Data.KeyAsync(bigWorkspace, Scopes.LeadsRead)).Token;
+        var suspended = await Data.WorkspaceAsync(RoofKit.Domain.Workspaces.WorkspaceStatus.Suspended);
+        var suspendedKey = (await Data.KeyAsync(suspended.Id)).Token;
+
+        await ErrorAsync(await Client(bigKey).GetAsync("/api/v1/leads/export?limit=10001"), 400, "invalid_request");
+        await ErrorAsync(await Client(bigKey).GetAsync("/api/v1/leads/export?limit=0"), 400, "invalid_request");
+        await ErrorAsync(await Client(bigKey).GetAsync("/api/v1/leads/export?format=xlsx"), 400, "unknown_parameter");
+        await ErrorAsync(await Client(bigKey).GetAsync("/api/v1/leads/export?cursor=garbage"), 400, "invalid_cursor");
+        await ErrorAsync(await Client(bigKey).GetAsync("/api/v1/leads/export?from=2025-01-01"), 400, "invalid_request");
+        await ErrorAsync(await Client().GetAsync("/api/v1/leads/export"), 401, "missing_api_key");
+        await ErrorAsync(await Client("rk_live_nope").GetAsync("/api/v1/leads/export"), 401, "invalid_api_key");
+        await ErrorAsync(await Client(readOnly).GetAsync("/api/v1/leads/export"), 403, "insufficient_scope");
+        await ErrorAsync(await Client(suspendedKey).GetAsync("/api/v1/leads/export"), 403, "workspace_inactive");
+
+        var limited = await Data.KeyAsync(bigWorkspace);
+        HttpResponseMessage last;
+        var requests = 0;
+        do
+        {
+            last = await Client(limited.Token).GetAsync("/api/v1/leads/export?limit=1");
+            requests++;
+        }
+        while (last.StatusCode == HttpStatusCode.OK && requests <= 61);
+
+        requests.Should().Be(61, "the default export limit is 60 requests a window");
+        await ErrorAsync(last, 429, "rate_limited");
+        int.Parse(last.Headers.GetValues("Retry-After").Single()).Should().BeInRange(1, 60);
+        last.Headers.GetValues("X-RateLimit-Remaining").Single().Should().Be("0");
+    }
+}
