@@ -25,19 +25,23 @@ internal sealed class SeedLead
 }
 
 /// <summary>
-/// Realistic US roofing leads from one <see cref="Random"/> stream: the same seed, stages and clock give the
-/// same rows, except <see cref="SeedLead.Id"/>, which is a fresh UUIDv7 so that seeding twice adds leads
-/// instead of colliding on the primary key.
+/// Realistic US roofing leads from one <see cref="Random"/> stream. The same seed and stages give the same
+/// leads at any time; only timestamps follow the clock (and with them a seasonal campaign's name), and
+/// <see cref="SeedLead.Id"/> is a fresh UUIDv7, so that seeding twice adds leads instead of colliding on the
+/// primary key.
 /// </summary>
 internal sealed class LeadGenerator
 {
     private const long TicksPerMicrosecond = TimeSpan.TicksPerMillisecond / 1000;
     private const long MicrosPerMinute = 60_000_000;
+    private const long MicrosPerHour = 3_600_000_000;
     private const long MicrosPerDay = 86_400_000_000;
     private const long WindowMicros = 730 * MicrosPerDay;
 
-    // Share of rows that carry a value a spreadsheet would run as a formula (see SeedData.FormulaNotes).
+    // Share of rows that carry a value a spreadsheet would run as a formula (see SeedData.FormulaNotes), and
+    // of rows whose note starts with a tab or line break.
     private const double FormulaRate = 0.01;
+    private const double ControlLedNoteRate = 0.001;
 
     // Leads per month of the year (index 0 = January): roofing is a spring and summer business.
     private static readonly double[] MonthWeights = [0.45, 0.5, 0.8, 1.0, 1.0, 0.95, 0.85, 0.8, 0.75, 0.7, 0.55, 0.4];
@@ -66,7 +70,12 @@ internal sealed class LeadGenerator
     private readonly long _nowMicros;
     private readonly long _windowStartMicros;
     private readonly StageChooser _stages;
+    private readonly long[] _hourStarts;
+    private readonly double[] _hourCumulative;
     private readonly string?[] _zipCodes = new string?[100_000];
+    private readonly int _firstCampaignYear;
+    private readonly string[,] _seasonalCampaigns;
+    private readonly string[] _yardSignCampaigns;
 
     // A "bulk edit": the office moved several leads at once, so they share one updated_at to the microsecond.
     // Keyset pagination must break such ties by id; the seeded data makes sure there are ties to break.
@@ -79,15 +88,35 @@ internal sealed class LeadGenerator
         _nowMicros = nowUtc.ToUniversalTime().Ticks / TicksPerMicrosecond;
         _windowStartMicros = _nowMicros - WindowMicros;
         _stages = new StageChooser(stages);
+        (_hourStarts, _hourCumulative) = HourlyLeadVolume(_windowStartMicros, _nowMicros);
+
+        // Campaign names carry a year: two years back touch three calendar years, and a January lead's winter
+        // campaign is named after the year before.
+        _firstCampaignYear = new DateTime(_windowStartMicros * TicksPerMicrosecond, DateTimeKind.Utc).Year - 1;
+        var years = new DateTime(_nowMicros * TicksPerMicrosecond, DateTimeKind.Utc).Year - _firstCampaignYear + 1;
+        _seasonalCampaigns = new string[SeedData.SeasonalCampaignPrefixes.Length, years];
+        _yardSignCampaigns = new string[years];
+        for (var y = 0; y < years; y++)
+        {
+            var year = (_firstCampaignYear + y).ToString(CultureInfo.InvariantCulture);
+            for (var season = 0; season < SeedData.SeasonalCampaignPrefixes.Length; season++)
+            {
+                _seasonalCampaigns[season, y] = SeedData.SeasonalCampaignPrefixes[season] + year;
+            }
+            _yardSignCampaigns[y] = "yard_sign_" + year;
+        }
     }
 
+    // Every choice that depends on the clock (when the lead came in, its stage, its last update) draws the same
+    // number of values whatever the clock says: a branch that drew more or fewer would shift every later draw,
+    // and the same seed would no longer give the same leads at another time of day.
     public void Next(SeedLead lead)
     {
         var random = _random;
 
         var createdMicros = NextCreatedMicros();
         var age = (double)(_nowMicros - createdMicros) / WindowMicros;
-        var (stageId, stageRank) = _stages.Choose(random, age);
+        var (stageId, stageRank) = _stages.Choose(random.NextDouble(), random.NextDouble(), age);
 
         // Names: common ones more often; now and then typed in lower or upper case.
         var first = Skewed(SeedData.FirstNames.Length);
@@ -111,10 +140,16 @@ internal sealed class LeadGenerator
         lead.Phone = random.Next(100) < (channel.Source == "email" ? 20 : 3) ? null : NextPhone(city);
         NextAddress(lead, city);
 
-        lead.Source = channel.Source is not null && random.Next(200) == 0 ? channel.CapitalizedSource : channel.Source;
+        lead.Source = channel.HandTypedSource is not null && random.Next(200) == 0 ? channel.HandTypedSource : channel.Source;
         lead.Medium = channel.Medium;
-        var campaign = channel.Campaigns[random.Next(channel.Campaigns.Length)];
-        lead.Campaign = campaign == SeedData.StormCampaign ? city.StormCampaign : campaign;
+        var createdAt = new DateTime(createdMicros * TicksPerMicrosecond, DateTimeKind.Utc);
+        lead.Campaign = channel.Campaigns[random.Next(channel.Campaigns.Length)] switch
+        {
+            SeedData.StormCampaign => city.StormCampaign,
+            SeedData.SeasonalCampaign => SeasonalCampaign(createdAt),
+            SeedData.YardSignCampaign => _yardSignCampaigns[createdAt.Year - _firstCampaignYear],
+            var campaign => campaign,
+        };
 
         lead.StatusStageId = stageId;
         lead.Notes = random.Next(100) < 42 ? NextNote() : null;
@@ -139,28 +174,61 @@ internal sealed class LeadGenerator
                 lead.Campaign = SeedData.FormulaCampaigns[random.Next(SeedData.FormulaCampaigns.Length)];
             }
         }
+        else if (random.NextDouble() < ControlLedNoteRate)
+        {
+            lead.Notes = SeedData.ControlLedNotes[random.Next(SeedData.ControlLedNotes.Length)];
+        }
 
         var updatedMicros = NextUpdatedMicros(createdMicros, stageRank);
-        lead.CreatedAt = new DateTime(createdMicros * TicksPerMicrosecond, DateTimeKind.Utc);
+        lead.CreatedAt = createdAt;
         lead.UpdatedAt = new DateTime(updatedMicros * TicksPerMicrosecond, DateTimeKind.Utc);
         lead.Id = Guid.CreateVersion7(new DateTimeOffset(lead.CreatedAt));
     }
 
-    // Two years back from now, more in spring and summer, more in waking hours, and growing: a recent month
-    // has about twice the leads of the same month two years ago. Rejection sampling keeps it to a few draws.
+    private string SeasonalCampaign(DateTime createdAt)
+    {
+        var (season, year) = createdAt.Month switch
+        {
+            >= 3 and <= 5 => (0, createdAt.Year),
+            >= 6 and <= 8 => (1, createdAt.Year),
+            >= 9 and <= 11 => (2, createdAt.Year),
+            12 => (3, createdAt.Year),
+            _ => (3, createdAt.Year - 1),
+        };
+        return _seasonalCampaigns[season, year - _firstCampaignYear];
+    }
+
     private long NextCreatedMicros()
     {
-        while (true)
+        var x = _random.NextDouble() * _hourCumulative[^1];
+        var hour = Array.BinarySearch(_hourCumulative, x);
+        hour = Math.Min(hour < 0 ? ~hour : hour + 1, _hourStarts.Length - 1);
+        var end = hour + 1 < _hourStarts.Length ? _hourStarts[hour + 1] : _nowMicros;
+        return _hourStarts[hour] + _random.NextInt64(Math.Max(1, end - _hourStarts[hour]));
+    }
+
+    // The relative number of leads in each clock hour of the window: more in spring and summer, more in waking
+    // hours (US Central), and growing, so a recent month has about twice the leads of the same month two years
+    // ago. Hours are aligned to the clock; the first and last are partial.
+    private static (long[] Starts, double[] Cumulative) HourlyLeadVolume(long fromMicros, long toMicros)
+    {
+        var starts = new List<long> { fromMicros };
+        for (var h = (fromMicros / MicrosPerHour + 1) * MicrosPerHour; h < toMicros; h += MicrosPerHour)
         {
-            var micros = _windowStartMicros + _random.NextInt64(WindowMicros);
-            var at = new DateTime(micros * TicksPerMicrosecond, DateTimeKind.Utc);
-            var recency = 1.0 - (double)(_nowMicros - micros) / WindowMicros;
-            var weight = (0.5 + 0.5 * recency) * MonthWeights[at.Month - 1] * HourWeights[(at.Hour + 18) % 24];
-            if (_random.NextDouble() < weight)
-            {
-                return micros;
-            }
+            starts.Add(h);
         }
+        var cumulative = new double[starts.Count];
+        var total = 0.0;
+        for (var i = 0; i < starts.Count; i++)
+        {
+            var end = i + 1 < starts.Count ? starts[i + 1] : toMicros;
+            var at = new DateTime(starts[i] * TicksPerMicrosecond, DateTimeKind.Utc);
+            var recency = 1.0 - (double)(toMicros - starts[i]) / WindowMicros;
+            var weight = (0.5 + 0.5 * recency) * MonthWeights[at.Month - 1] * HourWeights[(at.Hour + 18) % 24];
+            total += weight * (end - starts[i]) / MicrosPerHour;
+            cumulative[i] = total;
+        }
+        return ([.. starts], cumulative);
     }
 
     // A lead further down the pipeline has been worked on longer; some are touched again much later (a note,
@@ -168,22 +236,26 @@ internal sealed class LeadGenerator
     private long NextUpdatedMicros(long createdMicros, int stageRank)
     {
         var random = _random;
+        var untouched = random.Next(100) < 65;
+        var worked = -Math.Log(1.0 - random.NextDouble());
+        var jitter = random.NextInt64(MicrosPerMinute);
+        var touchedLater = random.Next(100) < 8;
+        var later = random.NextDouble();
+        var clamp = random.NextDouble();
+        var startsBulkEdit = random.Next(1000) < 2;
+
         var room = _nowMicros - createdMicros;
         long delta;
-        if (stageRank == 0 && random.Next(100) < 65)
+        if (stageRank == 0 && untouched)
         {
             delta = 0;
         }
         else
         {
             var meanDays = stageRank switch { 0 => 0.5, 1 => 3.0, 2 => 6.0, 3 => 12.0, _ => 20.0 };
-            delta = (long)(-Math.Log(1.0 - random.NextDouble()) * meanDays * MicrosPerDay) + random.NextInt64(MicrosPerMinute);
-            if (random.Next(100) < 8)
-            {
-                delta += (long)(random.NextDouble() * room);
-            }
+            delta = (long)(worked * meanDays * MicrosPerDay) + jitter + (touchedLater ? (long)(later * room) : 0);
         }
-        var updatedMicros = delta < room ? createdMicros + delta : createdMicros + (long)(random.NextDouble() * room);
+        var updatedMicros = delta < room ? createdMicros + delta : createdMicros + (long)(clamp * room);
 
         if (_tieRowsLeft > 0)
         {
@@ -193,7 +265,7 @@ internal sealed class LeadGenerator
                 updatedMicros = _tieMicros;
             }
         }
-        else if (random.Next(1000) < 2)
+        else if (startsBulkEdit)
         {
             _tieRowsLeft = random.Next(2, 26);
             _tieMicros = updatedMicros;
@@ -375,15 +447,18 @@ internal sealed class LeadGenerator
             _openCumulative = [.. _open.Select((_, i) => total += Math.Pow(0.72, i))];
         }
 
-        /// <summary>The stage and how far along the pipeline it is (0 = first open stage; won and lost rank last).</summary>
-        public (Guid Id, int Rank) Choose(Random random, double age)
+        /// <summary>
+        /// The stage and how far along the pipeline it is (0 = first open stage; won and lost rank last), from
+        /// two uniform draws: <paramref name="closing"/> decides open or closed, <paramref name="which"/> which one.
+        /// </summary>
+        public (Guid Id, int Rank) Choose(double closing, double which, double age)
         {
             var closedShare = _open.Length == 0 ? 1.0
                 : _won.Length + _lost.Length == 0 ? 0.0
                 : 0.04 + 0.36 * Math.Sqrt(age);
-            if (random.NextDouble() >= closedShare)
+            if (closing >= closedShare)
             {
-                var x = random.NextDouble() * _openCumulative[^1];
+                var x = which * _openCumulative[^1];
                 var i = 0;
                 while (i < _open.Length - 1 && x >= _openCumulative[i])
                 {
@@ -391,8 +466,15 @@ internal sealed class LeadGenerator
                 }
                 return (_open[i], i);
             }
-            var closed = _lost.Length == 0 || (_won.Length > 0 && random.Next(100) < 55) ? _won : _lost;
-            return (closed[random.Next(closed.Length)], int.MaxValue);
+            const double wonShare = 0.55;
+            var (closed, at) = (_won.Length, _lost.Length) switch
+            {
+                (0, _) => (_lost, which),
+                (_, 0) => (_won, which),
+                _ when which < wonShare => (_won, which / wonShare),
+                _ => (_lost, (which - wonShare) / (1 - wonShare)),
+            };
+            return (closed[Math.Min((int)(at * closed.Length), closed.Length - 1)], int.MaxValue);
         }
     }
 }

@@ -7,14 +7,20 @@ namespace RoofKit.Infrastructure.Seeding;
 
 /// <summary>
 /// Demo data for a workspace: the default pipeline, and any number of realistic US roofing leads, written with
-/// binary COPY so that a million rows take seconds, not minutes.
+/// binary COPY over parallel connections (a million leads in about a minute on a two-core database).
 /// </summary>
 public sealed class LeadSeeder(NpgsqlDataSource dataSource)
 {
-    // One COPY, and so one transaction, per batch: a cancelled or failed run keeps the batches before it,
-    // and no single transaction holds a million rows' worth of GIN pending-list work.
-    private const int BatchSize = 100_000;
+    // One COPY, and so one transaction, per batch: a failed or cancelled run keeps the batches it finished.
+    private const int BatchSize = 50_000;
+
+    // Parallel COPY connections. The server's work per row (the trigram GIN index above all, then the two
+    // foreign-key checks and the btrees) is what a seed waits for, and one backend does it on one core; two
+    // writers roughly halve a million-row seed on a two-core database, more gain little and crowd the server.
+    private const int Writers = 2;
+
     private const int ProgressEvery = 50_000;
+    private const int ProgressChunk = 1_000;
 
     private const string CopySql = """
         COPY leads (id, workspace_id, first_name, last_name, email, phone, street, city, region, postal_code,
@@ -45,9 +51,10 @@ public sealed class LeadSeeder(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Adds <paramref name="count"/> leads to the workspace (creating its pipeline first if needed) and returns
-    /// how many were written. The same <paramref name="seed"/> gives the same leads, timestamps relative to
-    /// the start of the run, apart from their ids. <paramref name="progress"/> hears (rows written, total)
-    /// about every 5% or 50,000 rows, whichever comes first, and once at the end.
+    /// how many were written. The same <paramref name="seed"/> and count give the same leads (names, contacts,
+    /// addresses, marketing, notes, stages) whenever they run; timestamps span the two years before the run, so
+    /// they move with the clock, and ids are always new. <paramref name="progress"/> hears (rows sent, total)
+    /// about every 5% or 50,000 rows, whichever comes first, and (rows written, total) at the end.
     /// </summary>
     public async Task<long> SeedAsync(
         Guid workspaceId, int count, int seed, IProgress<(long Done, long Total)>? progress, CancellationToken ct)
@@ -60,114 +67,60 @@ public sealed class LeadSeeder(NpgsqlDataSource dataSource)
             return 0;
         }
 
-        var nowUtc = DateTime.UtcNow;
-        var batchCount = (int)((count + (long)BatchSizeK - 1) / BatchSizeK);
+        // Each batch draws from its own Random, seeded in order from Random(seed), so the rows do not depend on
+        // which writer happens to take which batch.
+        var batchCount = (int)((count + (long)BatchSize - 1) / BatchSize);
         var master = new Random(seed);
         var batchSeeds = new int[batchCount];
         for (var i = 0; i < batchCount; i++)
         {
             batchSeeds[i] = master.Next();
         }
-
-        var reportEvery = Math.Clamp(count / 20, 1, ProgressEvery);
-        var gate = new Lock();
-        long sent = 0;
-        long written = 0;
-        var nextBatch = -1;
+        var run = new SeedRun(workspaceId, count, DateTime.UtcNow, stages, batchSeeds, progress);
 
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        async Task WriterAsync()
+        var writers = new Task[Math.Min(Writers, batchCount)];
+        for (var i = 0; i < writers.Length; i++)
         {
-            try
-            {
-                await using var connection = await dataSource.OpenConnectionAsync(failed.Token);
-                if (SessionSql is { Length: > 0 })
-                {
-                    await using var set = new NpgsqlCommand(SessionSql, connection);
-                    await set.ExecuteNonQueryAsync(failed.Token);
-                }
-                int batch;
-                while ((batch = Interlocked.Increment(ref nextBatch)) < batchCount)
-                {
-                    var rows = (int)Math.Min(BatchSizeK, count - (long)batch * BatchSizeK);
-                    var generator = new LeadGenerator(batchSeeds[batch], nowUtc, stages);
-                    var lead = new SeedLead();
-                    await using var importer = await connection.BeginBinaryImportAsync(CopySql, failed.Token);
-                    for (var i = 0; i < rows; i++)
-                    {
-                        generator.Next(lead);
-                        if (SyncWrites) Write(importer, workspaceId, lead); else await WriteAsync(importer, workspaceId, lead, failed.Token);
-                        if ((i + 1) % 1000 == 0 || i == rows - 1)
-                        {
-                            var chunk = (i + 1) % 1000 == 0 ? 1000 : (i + 1) % 1000;
-                            lock (gate)
-                            {
-                                var before = sent;
-                                sent += chunk;
-                                if (sent / reportEvery > before / reportEvery && sent < count)
-                                {
-                                    progress?.Report((sent, count));
-                                }
-                            }
-                        }
-                    }
-                    Interlocked.Add(ref written, (long)await importer.CompleteAsync(failed.Token));
-                }
-            }
-            catch
-            {
-                await failed.CancelAsync();
-                throw;
-            }
+            writers[i] = Task.Run(() => WriteBatchesAsync(run, failed), CancellationToken.None);
         }
+        // A writer that fails cancels the others; WhenAll then throws the failure, not their cancellations.
+        await Task.WhenAll(writers);
 
-        var writers = Math.Min(WritersK, batchCount);
-        var tasks = new Task[writers];
-        for (var i = 0; i < writers; i++)
-        {
-            tasks[i] = Task.Run(WriterAsync, CancellationToken.None);
-        }
-        await Task.WhenAll(tasks);
+        var written = Interlocked.Read(ref run.Written);
         progress?.Report((written, count));
         return written;
     }
 
-    private static readonly int BatchSizeK = int.Parse(Environment.GetEnvironmentVariable("SEED_BATCH") ?? "100000");
-    private static readonly int WritersK = int.Parse(Environment.GetEnvironmentVariable("SEED_WRITERS") ?? "1");
-    private static readonly bool SyncWrites = Environment.GetEnvironmentVariable("SEED_SYNC") == "1";
-    private static readonly string? SessionSql = Environment.GetEnvironmentVariable("SEED_SESSION");
-
-    private static void Write(NpgsqlBinaryImporter importer, Guid workspaceId, SeedLead lead)
+    private async Task WriteBatchesAsync(SeedRun run, CancellationTokenSource failed)
     {
-        importer.StartRow();
-        importer.Write(lead.Id, NpgsqlDbType.Uuid);
-        importer.Write(workspaceId, NpgsqlDbType.Uuid);
-        WriteText(importer, lead.FirstName);
-        WriteText(importer, lead.LastName);
-        WriteText(importer, lead.Email);
-        WriteText(importer, lead.Phone);
-        WriteText(importer, lead.Street);
-        WriteText(importer, lead.City);
-        WriteText(importer, lead.Region);
-        WriteText(importer, lead.PostalCode);
-        WriteText(importer, lead.Source);
-        WriteText(importer, lead.Medium);
-        WriteText(importer, lead.Campaign);
-        importer.Write(lead.StatusStageId, NpgsqlDbType.Uuid);
-        WriteText(importer, lead.Notes);
-        importer.Write(lead.CreatedAt, NpgsqlDbType.TimestampTz);
-        importer.Write(lead.UpdatedAt, NpgsqlDbType.TimestampTz);
-    }
-
-    private static void WriteText(NpgsqlBinaryImporter importer, string? value)
-    {
-        if (value is null)
+        var ct = failed.Token;
+        try
         {
-            importer.WriteNull();
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            var lead = new SeedLead();
+            int batch;
+            while ((batch = Interlocked.Increment(ref run.NextBatch)) < run.BatchSeeds.Length)
+            {
+                var rows = (int)Math.Min(BatchSize, run.Count - (long)batch * BatchSize);
+                var generator = new LeadGenerator(run.BatchSeeds[batch], run.NowUtc, run.Stages);
+                await using var importer = await connection.BeginBinaryImportAsync(CopySql, ct);
+                for (var i = 1; i <= rows; i++)
+                {
+                    generator.Next(lead);
+                    await WriteAsync(importer, run.WorkspaceId, lead, ct);
+                    if (i % ProgressChunk == 0 || i == rows)
+                    {
+                        run.Sent(i % ProgressChunk == 0 ? ProgressChunk : i % ProgressChunk);
+                    }
+                }
+                Interlocked.Add(ref run.Written, (long)await importer.CompleteAsync(ct));
+            }
         }
-        else
+        catch
         {
-            importer.Write(value, NpgsqlDbType.Text);
+            await failed.CancelAsync();
+            throw;
         }
     }
 
@@ -239,4 +192,36 @@ public sealed class LeadSeeder(NpgsqlDataSource dataSource)
 
     private static Task WriteTextAsync(NpgsqlBinaryImporter importer, string? value, CancellationToken ct) =>
         value is null ? importer.WriteNullAsync(ct) : importer.WriteAsync(value, NpgsqlDbType.Text, ct);
+
+    /// <summary>What the writers of one <see cref="SeedAsync"/> call share.</summary>
+    private sealed class SeedRun(
+        Guid workspaceId, int count, DateTime nowUtc, IReadOnlyList<StatusStage> stages, int[] batchSeeds,
+        IProgress<(long Done, long Total)>? progress)
+    {
+        private readonly Lock _gate = new();
+        private readonly long _reportEvery = Math.Clamp(count / 20, 1, ProgressEvery);
+        private long _sent;
+
+        public int NextBatch = -1;
+        public long Written;
+
+        public Guid WorkspaceId { get; } = workspaceId;
+        public int Count { get; } = count;
+        public DateTime NowUtc { get; } = nowUtc;
+        public IReadOnlyList<StatusStage> Stages { get; } = stages;
+        public int[] BatchSeeds { get; } = batchSeeds;
+
+        public void Sent(int rows)
+        {
+            lock (_gate)
+            {
+                var before = _sent;
+                _sent += rows;
+                if (progress is not null && _sent / _reportEvery > before / _reportEvery && _sent < Count)
+                {
+                    progress.Report((_sent, Count));
+                }
+            }
+        }
+    }
 }

@@ -2,47 +2,55 @@ namespace RoofKit.Infrastructure.Seeding;
 
 /// <summary>
 /// A UTM source/medium pair with its share of leads (weights sum to 1000) and the campaigns seen with it;
-/// a null campaign entry is an untagged lead, so repeating null raises its share.
+/// a null campaign entry is an untagged lead, so repeating null raises its share. <see cref="HandTypedSource"/>
+/// is how a hand-built link now and then spells the source ("Google"), which case-insensitive filters must match.
 /// </summary>
-internal sealed record SeedChannel(string? Source, string? Medium, int Weight, string?[] Campaigns, double EmailMissingRate)
-{
-    /// <summary>The source as a sloppy hand-built link spells it ("Google"), for case-insensitive filters.</summary>
-    public string? CapitalizedSource { get; } =
-        Source is null ? null : string.Concat(Source[..1].ToUpperInvariant(), Source.AsSpan(1));
-}
+internal sealed record SeedChannel(
+    string? Source, string? Medium, int Weight, string?[] Campaigns, double EmailMissingRate, string? HandTypedSource = null);
 
 internal static partial class SeedData
 {
     /// <summary>Placeholder campaign, replaced by the lead's state-specific storm campaign (storm_damage_tx).</summary>
     public const string StormCampaign = "storm_damage_{state}";
 
+    /// <summary>
+    /// Placeholder campaign, replaced by the promotion running when the lead came in:
+    /// spring_roof_inspection_2026 in March to May, summer_roof_sale, fall_maintenance, winter_ice_dam.
+    /// </summary>
+    public const string SeasonalCampaign = "{season}_{year}";
+
+    /// <summary>Placeholder campaign, replaced by the yard signs of the lead's year (yard_sign_2025).</summary>
+    public const string YardSignCampaign = "yard_sign_{year}";
+
+    /// <summary>Seasonal campaign names by season: 0 = spring (Mar-May), 1 = summer, 2 = fall, 3 = winter (Dec-Feb).</summary>
+    public static readonly string[] SeasonalCampaignPrefixes =
+        ["spring_roof_inspection_", "summer_roof_sale_", "fall_maintenance_", "winter_ice_dam_"];
+
     public static readonly SeedChannel[] Channels =
     [
         new("google", "cpc", 340,
         [
             "roof_replacement_search", "roof_replacement_search", "roof_repair_near_me", "roof_repair_near_me",
-            "spring_roof_inspection_2026", "spring_roof_inspection_2025", "hail_storm_response", StormCampaign,
-            StormCampaign, "free_estimate", "emergency_roof_repair", "brand_search", "metal_roof_search", null,
-        ], 0.03),
-        new("google", "organic", 40, [null], 0.05),
+            SeasonalCampaign, SeasonalCampaign, "hail_storm_response", StormCampaign, StormCampaign, "free_estimate",
+            "emergency_roof_repair", "brand_search", "metal_roof_search", null,
+        ], 0.03, "Google"),
+        new("google", "organic", 40, [null], 0.05, "Google"),
         new("google_business_profile", "organic", 20, ["gbp_listing", null], 0.08),
-        new("bing", "cpc", 20, ["roof_replacement_search", "roof_repair_near_me", "brand_search"], 0.03),
+        new("bing", "cpc", 20, ["roof_replacement_search", "roof_repair_near_me", "brand_search"], 0.03, "Bing"),
         new("facebook", "paid_social", 130,
         [
-            "spring_roof_inspection_2026", "spring_roof_inspection_2025", "hail_storm_response", "hail_storm_response",
-            StormCampaign, "free_estimate", "free_estimate", "gutter_promo", "financing_offer", "summer_roof_sale_2025",
-            "retargeting_site_visitors",
-        ], 0.04),
-        new("instagram", "paid_social", 30, ["spring_roof_inspection_2026", "gutter_promo", "financing_offer"], 0.05),
-        new("angi", "referral", 70, [null, null, null, "angi_leads"], 0.02),
-        new("homeadvisor", "referral", 60, [null, null, null, "homeadvisor_pro"], 0.02),
-        new("thumbtack", "referral", 10, [null], 0.03),
-        new("yard_sign", "offline", 40, [null, null, "yard_sign_2025", "yard_sign_2026"], 0.30),
+            SeasonalCampaign, SeasonalCampaign, "hail_storm_response", "hail_storm_response", StormCampaign,
+            "free_estimate", "free_estimate", "gutter_promo", "financing_offer", "retargeting_site_visitors",
+        ], 0.04, "Facebook"),
+        new("instagram", "paid_social", 30, [SeasonalCampaign, "gutter_promo", "financing_offer"], 0.05, "Instagram"),
+        new("angi", "referral", 70, [null, null, null, "angi_leads"], 0.02, "Angi"),
+        new("homeadvisor", "referral", 60, [null, null, null, "homeadvisor_pro"], 0.02, "HomeAdvisor"),
+        new("thumbtack", "referral", 10, [null], 0.03, "Thumbtack"),
+        new("yard_sign", "offline", 40, [null, YardSignCampaign], 0.30),
         new("door_knock", "offline", 50, ["hail_storm_response", StormCampaign, StormCampaign, null, null], 0.35),
         new("direct", "none", 70, [null], 0.10),
-        new("nextdoor", "social", 30, ["free_estimate", "neighborhood_special", null], 0.06),
-        new("email", "newsletter", 30,
-            ["spring_roof_inspection_2026", "gutter_promo", "fall_maintenance_2025", "winter_ice_dam_2025"], 0.0),
+        new("nextdoor", "social", 30, ["free_estimate", "neighborhood_special", null], 0.06, "Nextdoor"),
+        new("email", "newsletter", 30, [SeasonalCampaign, SeasonalCampaign, "gutter_promo", "referral_rewards"], 0.0),
         new("customer_referral", "referral", 30, [null, null, "referral_rewards"], 0.15),
         // Typed in by the office from a phone call: nothing is known about where the lead came from.
         new(null, null, 30, [null], 0.40),
@@ -158,6 +166,17 @@ internal static partial class SeedData
         "@crew please check flashing",
         "@office send insurance paperwork",
         "@SUM(1+1)*cmd|' /C calc'!A0",
+    ];
+
+    /// <summary>
+    /// Notes pasted from elsewhere that start with a tab or a line break, the other characters a formula-safe
+    /// export must neutralise.
+    /// </summary>
+    public static readonly string[] ControlLedNotes =
+    [
+        "\tgate code 4471 (pasted from the job sheet)",
+        "\r\nsee photos in the job folder",
+        "\nCalled back, wants Saturday appointment",
     ];
 
     public static readonly string[] FormulaFirstNames = ["=SUM(A1:A2)", "=1+2", "+Mike", "-Sam", "@Jess"];
