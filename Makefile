@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
-.PHONY: run test admin build clean clean-db
+.PHONY: run test admin build clean clean-db openapi bench
 
 ## Build, migrate, seed the demo workspaces and serve on $(ROOFKIT_URLS) (default http://127.0.0.1:5080).
 run:
@@ -12,6 +12,10 @@ run:
 ## All tests against a throwaway PostgreSQL; extra dotnet test arguments: make test TEST_ARGS='--filter X'.
 test:
 	@scripts/test.sh $(TEST_ARGS)
+
+## Rewrite docs/openapi.json from the document the API serves (review the diff); make test fails while they differ.
+openapi:
+	@UPDATE_OPENAPI=1 scripts/test.sh --filter 'FullyQualifiedName~RoofKit.Api.Tests.OpenApi.OpenApiDocumentTests'
 
 ## The API's command-line mode: make admin ARGS='workspaces list'.
 admin:
@@ -29,4 +33,15 @@ clean:
 clean-db:
 	@source scripts/pg.sh && pg_remove .roofkit/pg && rm -rf .roofkit
 
-# --- bench and soak targets go here (added later) ---------------------------------------------
+# --- bench and soak ---------------------------------------------------------------------------------
+
+## Benchmarks against PostgreSQL's own COPY / pgbench on 1,000,000 seeded leads (not part of make test).
+## Writes bench/RESULTS.md; knobs (BENCH_LEADS, BENCH_RUNS, ...) in bench/README.md.
+bench:
+	@bench/run.sh
+
+## A bounded soak (SOAK_SECONDS, default 60): list, export, status stages and bad keys at once from wrk against
+## the Release API; fails on any 5xx or unexpected status, or memory that climbs. Writes bench/SOAK.md.
+.PHONY: soak
+soak:
+	@bench/soak.sh

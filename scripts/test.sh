@@ -75,6 +75,25 @@ if [ "$files" -eq 0 ]; then
 elif [ "$dotnet_rc" -ne 0 ] || [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then
   rc=1
 fi
+
+# The checks against a live server (scripts/e2e.sh: OpenAPI lint, Swagger UI in Chromium, the Postman collection),
+# each counted as one test. They run with a whole run (no dotnet test arguments); E2E=1 forces them, E2E=0 skips them.
+run_e2e=${E2E:-}
+if [ -z "$run_e2e" ]; then
+  if [ $# -eq 0 ]; then run_e2e=1; else run_e2e=0; fi
+fi
+if [ "$run_e2e" = 1 ]; then
+  e2e_rc=0
+  E2E_SUMMARY="$tmp/e2e-summary" scripts/e2e.sh &
+  test_pid=$!
+  wait "$test_pid" || e2e_rc=$?
+  test_pid=
+  e2e_passed=0 e2e_failed=1   # no summary: the script died before it could count
+  if [ -s "$tmp/e2e-summary" ]; then read -r e2e_passed e2e_failed <"$tmp/e2e-summary"; fi
+  passed=$((passed + e2e_passed))
+  failed=$((failed + e2e_failed))
+  if [ "$e2e_rc" -ne 0 ] || [ "$e2e_failed" -gt 0 ]; then rc=1; fi
+fi
 echo "tests: $passed passed, $failed failed"
 summary_printed=1
 exit "$rc"

@@ -10,6 +10,8 @@ public sealed class HealthController(NpgsqlDataSource database, ILogger<HealthCo
 {
     /// <summary>Health check</summary>
     /// <remarks>200 when the API and its database answer, else 503. For load balancers; needs no key.</remarks>
+    /// <response code="200">The API and its database answer.</response>
+    /// <response code="503">The database does not answer.</response>
     [HttpGet("/healthz", Name = "health")]
     [Produces("application/json")]
     [ProducesResponseType<HealthStatus>(StatusCodes.Status200OK)]

@@ -14,6 +14,7 @@ public sealed class LeadsController(IMediator mediator) : ControllerBase
 {
     /// <summary>List leads</summary>
     /// <remarks>One page of the workspace's leads, oldest change first. Follow <c>next_cursor</c> while <c>has_more</c> is true.</remarks>
+    /// <response code="200">One page of leads.</response>
     [HttpGet(Name = "listLeads")]
     [LeadQueryParameters(ListLeadsQuery.DefaultLimit, ListLeadsQuery.MaxLimit)]
     [Produces("application/json")]
@@ -26,9 +27,12 @@ public sealed class LeadsController(IMediator mediator) : ControllerBase
 
     /// <summary>Export leads</summary>
     /// <remarks>Exports formula-safe CSV using the same filters as list leads. Exports are capped at 10,000 matching leads per response; use the returned X-Export-Next-Cursor when X-Export-Truncated is true.</remarks>
+    /// <response code="200">CSV export.</response>
     [HttpGet("export", Name = "exportLeads")]
     [LeadQueryParameters(ExportLeadsQuery.MaxLimit, ExportLeadsQuery.MaxLimit)]
     [Produces("text/csv")]
+    // The CSV is text; LeadExport is how the action hands it to the CSV formatter, not what clients receive.
+    [ProducesResponseType<string>(StatusCodes.Status200OK, "text/csv")]
     public async Task<LeadExport> Export(CancellationToken cancellationToken)
     {
         var export = await mediator.Send(new ExportLeadsQuery(Request.Query.ToLeadQueryParameters()), cancellationToken);

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# The checks of make test that need the API running as partners meet it (scripts/test.sh runs this after
+# dotnet test). Each check counts as one test:
+#   lint     docs/openapi.json with Redocly's recommended rules, warnings as errors (tests/e2e/redocly.yaml)
+#   browser  Swagger UI at /docs in headless Chromium: authorize, "Try it out" on listLeads and exportLeads
+#            (tests/e2e/swagger-ui.mjs; the screenshot goes to docs/swagger-ui.png)
+#   newman   the Postman collection in docs/postman/ against the live server, every endpoint and status
+#
+# Needs the built Release API and ROOFKIT_TEST_DATABASE_URL (a postgresql:// URI of a server where it may create
+# a database; scripts/test.sh passes its throwaway cluster). Installs what it needs when it is missing: Debian's
+# chromium, and the npm packages pinned in tests/e2e/package-lock.json (npm ci).
+# The last line of output is `e2e: N passed, N failed`; E2E_SUMMARY=FILE also gets "PASSED FAILED" written to it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/pg.sh
+source scripts/pg.sh
+
+API_OUT=src/RoofKit.Api/bin/Release/net10.0
+API_DLL=$API_OUT/RoofKit.Api.dll
+E2E_DIR=tests/e2e
+CHROMIUM=/usr/bin/chromium
+
+passed=0 failed=0
+summary() {
+  echo "e2e: $passed passed, $failed failed"
+  if [ -n "${E2E_SUMMARY:-}" ]; then printf '%s %s\n' "$passed" "$failed" >"$E2E_SUMMARY"; fi
+  summary_printed=1
+}
+say() { printf 'e2e: %s\n' "$*" >&2; }
+
+# Runs one check (a function below) into a log: shown whole when the check fails, only the lines matching the
+# check's summary pattern when it passes (E2E_VERBOSE=1: whole either way).
+check() {
+  local name=$1 log="$tmp/$1.log" start=$SECONDS
+  say "$name: running"
+  if "$name" >"$log" 2>&1; then
+    passed=$((passed + 1))
+    say "$name: passed in $((SECONDS - start))s"
+    if [ "${E2E_VERBOSE:-0}" = 1 ]; then cat "$log" >&2; else grep -E "${2:-^$}" "$log" >&2 || true; fi
+  else
+    failed=$((failed + 1))
+    say "$name: FAILED after $((SECONDS - start))s; its output:"
+    cat "$log" >&2
+  fi
+}
+
+: "${ROOFKIT_TEST_DATABASE_URL:?set ROOFKIT_TEST_DATABASE_URL (make test does), a postgresql:// URI}"
+if [ ! -f "$API_DLL" ]; then
+  say "$API_DLL is missing: build the API in Release first (make test does)"
+  echo "e2e: 0 passed, 1 failed"
+  exit 1
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/roofkit-e2e.XXXXXX")
+api_pid='' broken_pid='' database='' summary_printed=0
+# shellcheck disable=SC2317  # runs from the traps below
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  for pid in $api_pid $broken_pid; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -KILL "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  if [ -n "$database" ]; then
+    _e2e_psql -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
+  rm -rf -- "$tmp"
+  # Stopped before the checks could run (setup failed, interrupted): that is one failure.
+  if [ "$summary_printed" = 0 ]; then
+    failed=$((failed + 1))
+    summary
+    [ "$rc" -ne 0 ] || rc=1
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- tools ---------------------------------------------------------------------------------------------------
+if [ ! -x "$CHROMIUM" ]; then
+  say "installing Debian's chromium (headless browser for the Swagger UI check)"
+  _pg_apt update -qq >&2
+  _pg_apt install -y -qq --no-install-recommends chromium >&2
+fi
+# npm ci only when the lock file changed since the last install: it deletes node_modules first.
+lock_sum=$(sha256sum "$E2E_DIR/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$E2E_DIR/node_modules/.roofkit-lock" 2>/dev/null || true)" != "$lock_sum" ]; then
+  say "npm ci in $E2E_DIR"
+  (cd "$E2E_DIR" && npm ci --no-audit --no-fund --loglevel=error) >&2
+  printf '%s\n' "$lock_sum" >"$E2E_DIR/node_modules/.roofkit-lock"
+fi
+pg_ensure_installed
+
+# --- a database with demo data, and keys for every case the collection checks ---------------------------------
+_e2e_psql() { PGCONNECT_TIMEOUT=10 "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$ROOFKIT_TEST_DATABASE_URL" "$@"; }
+database=roofkit_e2e_$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+_e2e_psql -c "CREATE DATABASE $database" >/dev/null
+DATABASE_URL="${ROOFKIT_TEST_DATABASE_URL%/*}/$database"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+export ConnectionStrings__Default=$DATABASE_URL
+Cursor__SigningKey=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export Cursor__SigningKey
+ASPNETCORE_CONTENTROOT=$(realpath "$API_OUT")
+export ASPNETCORE_CONTENTROOT ASPNETCORE_ENVIRONMENT=Production
+
+admin() { dotnet "$API_DLL" "$@"; }
+new_key() { admin keys create --workspace "$1" --name "$2" --scopes "$3" | tail -n 1; }
+{
+  admin migrate
+  admin workspaces create --slug e2e-roofing --name "E2E Roofing"
+  admin seed --workspace e2e-roofing --leads 300
+  admin workspaces create --slug e2e-suspended --name "E2E Suspended Roofing"
+} >"$tmp/admin.log" 2>&1 || { cat "$tmp/admin.log" >&2; exit 1; }
+API_KEY=$(new_key e2e-roofing "e2e full" leads.read,leads.export)
+READ_KEY=$(new_key e2e-roofing "e2e read only" leads.read)
+BURST_KEY=$(new_key e2e-roofing "e2e rate limit" leads.read,leads.export)
+EXPORT_KEY=$(new_key e2e-roofing "e2e export only" leads.export)
+INACTIVE_KEY=$(new_key e2e-suspended "e2e inactive" leads.read,leads.export)
+revoked=$(admin keys create --workspace e2e-roofing --name "e2e revoked" --scopes leads.read,leads.export)
+REVOKED_KEY=$(tail -n 1 <<<"$revoked")
+{
+  admin keys revoke "$(sed -n 's/^Created key \([0-9a-f-]*\) .*/\1/p' <<<"$revoked")"
+  admin workspaces suspend e2e-suspended
+} >>"$tmp/admin.log" 2>&1 || { cat "$tmp/admin.log" >&2; exit 1; }
+
+# --- the API, and a second instance whose database is gone (for 500 and 503) ----------------------------------
+# Requests come from 127.0.0.1, a trusted proxy here, so the collection chooses a client address (X-Forwarded-For)
+# for the invalid-auth bucket. Small limits, so that the 429 checks need few requests to empty a bucket (apiKey
+# uses fewer than half of each), and hour-long windows, so that no bucket resets in the middle of a check.
+API_PORT=$(pg_free_port)
+BASE_URL=http://127.0.0.1:$API_PORT
+Network__TrustedProxies__0=127.0.0.1 \
+  RateLimits__Export__PermitLimit=12 RateLimits__Export__WindowSeconds=3600 \
+  RateLimits__List__PermitLimit=20 RateLimits__List__WindowSeconds=3600 \
+  RateLimits__InvalidAuth__PermitLimit=15 RateLimits__InvalidAuth__WindowSeconds=3600 \
+  dotnet "$API_DLL" --urls "$BASE_URL" >"$tmp/api.log" 2>&1 &
+api_pid=$!
+
+BROKEN_PORT=$(pg_free_port)
+DEAD_DB_PORT=$(pg_free_port)
+BROKEN_URL=http://127.0.0.1:$BROKEN_PORT
+ConnectionStrings__Default="postgresql://roofkit:nothing@127.0.0.1:$DEAD_DB_PORT/roofkit" \
+  dotnet "$API_DLL" --urls "$BROKEN_URL" >"$tmp/api-broken.log" 2>&1 &
+broken_pid=$!
+
+wait_for() {
+  local url=$1 pid=$2 log=$3
+  for _ in $(seq 1 120); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    sleep 0.5
+  done
+  say "no answer from $url; end of its log:"
+  tail -n 40 "$log" >&2
+  return 1
+}
+wait_for "$BASE_URL/healthz" "$api_pid" "$tmp/api.log" || exit 1
+wait_for "$BROKEN_URL/openapi/v1.json" "$broken_pid" "$tmp/api-broken.log" || exit 1
+say "API on $BASE_URL (database $database), API without a database on $BROKEN_URL"
+
+# --- the checks ----------------------------------------------------------------------------------------------
+# No telemetry or update check: the only network here is the package registries.
+lint() {
+  (cd "$E2E_DIR" && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+    npx --no-install redocly lint ../../docs/openapi.json --config redocly.yaml)
+}
+
+browser() {
+  ROOFKIT_BASE_URL=$BASE_URL ROOFKIT_API_KEY=$API_KEY CHROMIUM=$CHROMIUM SCREENSHOT=$PWD/docs/swagger-ui.png \
+    node "$E2E_DIR/swagger-ui.mjs"
+}
+
+newman() {
+  (cd "$E2E_DIR" && npx --no-install newman run ../../docs/postman/roofkit-partner-api.postman_collection.json \
+    --environment ../../docs/postman/roofkit-local.postman_environment.json \
+    --env-var "baseUrl=$BASE_URL" --env-var "apiKey=$API_KEY" --env-var "readOnlyKey=$READ_KEY" \
+    --env-var "exportOnlyKey=$EXPORT_KEY" --env-var "revokedKey=$REVOKED_KEY" --env-var "burstKey=$BURST_KEY" \
+    --env-var "inactiveKey=$INACTIVE_KEY" --env-var "brokenBaseUrl=$BROKEN_URL" \
+    --color off --disable-unicode --reporters cli)
+}
+
+check lint 'Your API description is valid|problem'
+check browser '^swagger-ui: '
+check newman '^\|  +(requests|assertions) '
+
+if [ "$failed" -gt 0 ]; then
+  say "end of the API's log:"
+  tail -n 30 "$tmp/api.log" >&2
+fi
+summary
+[ "$failed" -eq 0 ]

@@ -1,0 +1,82 @@
+using System.Reflection;
+using NJsonSchema;
+using NSwag;
+using NSwag.Generation.Processors;
+using NSwag.Generation.Processors.Contexts;
+using RoofKit.Api.Infrastructure;
+using RoofKit.Application.Leads.Common;
+
+namespace RoofKit.Api.OpenApi;
+
+/// <summary>
+/// Describes the lead query (CONTRACT.md §6) of an action marked <see cref="LeadQueryParametersAttribute"/>.
+/// The actions read the raw query string, so that every bad value gets the contract's 400 after authentication
+/// and rate limiting; the document still tells clients each parameter's type, format and bounds.
+/// </summary>
+public sealed class LeadQueryParametersProcessor : IOperationProcessor
+{
+    public bool Process(OperationProcessorContext context)
+    {
+        if (context.MethodInfo.GetCustomAttribute<LeadQueryParametersAttribute>() is not { } limits)
+        {
+            return true;
+        }
+
+        var parameters = Describe(limits);
+        if (!parameters.Select(p => p.Name).SequenceEqual(LeadQueryParameters.Names))
+        {
+            throw new InvalidOperationException("OpenAPI: the documented lead query parameters differ from LeadQueryParameters.Names.");
+        }
+
+        foreach (var parameter in parameters)
+        {
+            context.OperationDescription.Operation.Parameters.Add(parameter);
+        }
+
+        return true;
+    }
+
+    private static List<OpenApiParameter> Describe(LeadQueryParametersAttribute limits) =>
+    [
+        Query("source", "Case-insensitive exact match on the lead's UTM source.",
+            new JsonSchema { Type = JsonObjectType.String, MinLength = 1, MaxLength = 255 }),
+        Query("medium", "Case-insensitive exact match on the lead's UTM medium.",
+            new JsonSchema { Type = JsonObjectType.String, MinLength = 1, MaxLength = 255 }),
+        Query("campaign", "Case-insensitive exact match on the lead's UTM campaign.",
+            new JsonSchema { Type = JsonObjectType.String, MinLength = 1, MaxLength = 255 }),
+        Query("from", "Inclusive updated_at lower bound for incremental sync. RFC 3339 with an offset (`Z` or `+hh:mm`); "
+            + "start the next sync run with the previous run's `X-Sync-Watermark`. Example: `2026-11-01T00:00:00Z`.",
+            new JsonSchema { Type = JsonObjectType.String, Format = JsonFormatStrings.DateTime }),
+        Query("to", "Inclusive updated_at upper bound for incremental sync. RFC 3339 with an offset; must not be before `from`.",
+            new JsonSchema { Type = JsonObjectType.String, Format = JsonFormatStrings.DateTime }),
+        Query("status_stage_id", "Only leads in this pipeline stage (an `id` from listStatusStages). "
+            + "A well-formed id of no stage of the workspace matches nothing.",
+            new JsonSchema { Type = JsonObjectType.String, Format = PartnerSchemaProcessor.Uuid }),
+        Query("search", "Case-insensitive substring of name, email, phone, street, city or postal code.",
+            new JsonSchema { Type = JsonObjectType.String, MinLength = 1, MaxLength = 200 }),
+        Query("cursor", "Opaque cursor returned by list/export responses. Send it back unchanged; malformed cursors return 400. "
+            + "Filters may be repeated or left out (the cursor's are used); different filters are 400 `invalid_cursor`.",
+            new JsonSchema { Type = JsonObjectType.String, MinLength = 1, MaxLength = 2048 }),
+        Query("limit", $"Rows per response: 1 to {limits.MaxLimit}, default {limits.DefaultLimit}.",
+            new JsonSchema
+            {
+                Type = JsonObjectType.Integer,
+                Format = JsonFormatStrings.Integer,
+                Minimum = 1,
+                Maximum = limits.MaxLimit,
+                Default = limits.DefaultLimit,
+            },
+            Math.Min(limits.DefaultLimit, 100)),
+    ];
+
+    // Only limit has an example: Swagger UI fills "Try it out" with examples, and example filters would match nothing.
+    private static OpenApiParameter Query(string name, string description, JsonSchema schema, object? example = null) => new()
+    {
+        Name = name,
+        Kind = OpenApiParameterKind.Query,
+        IsRequired = false,
+        Description = description,
+        Schema = schema,
+        Example = example,
+    };
+}

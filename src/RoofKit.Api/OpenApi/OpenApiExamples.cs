@@ -1,0 +1,123 @@
+using Newtonsoft.Json.Linq;
+using NSwag;
+using RoofKit.Application.Leads.Queries.ListLeads;
+using RoofKit.Application.StatusStages.Queries.ListStatusStages;
+
+namespace RoofKit.Api.OpenApi;
+
+/// <summary>
+/// Example payloads of the document, written as the API writes them (snake_case, RFC 3339 UTC with milliseconds,
+/// the real error messages); the lint checks each against its schema.
+/// </summary>
+internal static class OpenApiExamples
+{
+    public const string RequestId = "0HNA1B2C3D4E5:00000001";
+
+    public const string Cursor = "AXsiV3MiOiI3ZjViMmM4YS0zYjFlLTRjNWQtOGU2Zi0xYTJiM2M0ZDVlNmYiLCJVIjo2Mzg2NzI1MzY5OTEyMzAwMDB9q2x7Zk3VfW0pQ8rT1sLh";
+
+    public const string Csv =
+        "id,first_name,last_name,email,phone,street,city,region,postal_code,source,medium,campaign,status_stage_id,status_stage_name,notes,created_at,updated_at\r\n"
+        + "9b1f3c2e-5a7d-4e8f-b6a1-0c2d3e4f5a6b,Dana,Whitfield,dana.whitfield@example.com,+15125550142,418 Maple Ave,Austin,TX,78704,google,cpc,spring-roof-check,"
+        + "3f2b8c1e-0d5a-4c3e-9a61-2f7d8e9b0c14,Inspection scheduled,'=wants a quote for hail damage,2026-11-20T15:02:11.481Z,2026-11-27T10:14:59.123Z\r\n";
+
+    private static readonly JToken Lead = JToken.Parse("""
+        {
+          "id": "9b1f3c2e-5a7d-4e8f-b6a1-0c2d3e4f5a6b",
+          "first_name": "Dana",
+          "last_name": "Whitfield",
+          "email": "dana.whitfield@example.com",
+          "phone": "+15125550142",
+          "street": "418 Maple Ave",
+          "city": "Austin",
+          "region": "TX",
+          "postal_code": "78704",
+          "source": "google",
+          "medium": "cpc",
+          "campaign": "spring-roof-check",
+          "status_stage_id": "3f2b8c1e-0d5a-4c3e-9a61-2f7d8e9b0c14",
+          "status_stage_name": "Inspection scheduled",
+          "notes": null,
+          "created_at": "2026-11-20T15:02:11.481Z",
+          "updated_at": "2026-11-27T10:14:59.123Z"
+        }
+        """);
+
+    private static readonly JToken LeadPage = new JObject
+    {
+        ["data"] = new JArray(Lead),
+        ["has_more"] = true,
+        ["next_cursor"] = Cursor,
+    };
+
+    private static readonly JToken StatusStages = JToken.Parse("""
+        {
+          "data": [
+            { "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "name": "New", "position": 1, "kind": "open" },
+            { "id": "3f2b8c1e-0d5a-4c3e-9a61-2f7d8e9b0c14", "name": "Inspection scheduled", "position": 3, "kind": "open" },
+            { "id": "16fd2706-8baf-433b-82eb-8c7fada847da", "name": "Won", "position": 5, "kind": "won" }
+          ]
+        }
+        """);
+
+    public static object? ForResponse(Type type) =>
+        type == typeof(LeadPage) ? LeadPage
+        : type == typeof(StatusStageList) ? StatusStages
+        : null;
+
+    public static IReadOnlyDictionary<string, OpenApiExample> BadRequest(int maxLimit) => new Dictionary<string, OpenApiExample>
+    {
+        ["invalid_request"] = Example("A parameter's value breaks its rule",
+            "invalid_request", $"limit must be between 1 and {maxLimit}.", "limit",
+            [("limit", $"limit must be between 1 and {maxLimit}.")]),
+        ["unknown_parameter"] = Example("A query parameter the endpoint does not know",
+            "unknown_parameter", "Unknown query parameter 'page'.", "page", [("page", "Unknown query parameter 'page'.")]),
+        ["invalid_cursor"] = Example("A malformed, tampered, other-workspace or other-filter cursor",
+            "invalid_cursor", "The cursor is invalid. Send back a cursor exactly as a list or export response returned it, with the same filters.",
+            "cursor", null),
+    };
+
+    public static readonly IReadOnlyDictionary<string, OpenApiExample> Unauthorized = new Dictionary<string, OpenApiExample>
+    {
+        ["missing_api_key"] = Example("No Authorization header", "missing_api_key", "Send an API key as 'Authorization: Bearer <key>'."),
+        ["invalid_api_key"] = Example("A malformed, revoked, deleted or unknown key", "invalid_api_key", "The API key is not valid."),
+    };
+
+    public static IReadOnlyDictionary<string, OpenApiExample> Forbidden(string scope) => new Dictionary<string, OpenApiExample>
+    {
+        ["insufficient_scope"] = Example("The key lacks this operation's scope",
+            "insufficient_scope", $"The API key lacks the scope '{scope}' that this endpoint requires."),
+        ["workspace_inactive"] = Example("The key's workspace is suspended or closed", "workspace_inactive", "The API key's workspace is not active."),
+    };
+
+    public static readonly IReadOnlyDictionary<string, OpenApiExample> TooManyRequests = new Dictionary<string, OpenApiExample>
+    {
+        ["rate_limited"] = Example("The key's bucket for this endpoint is empty",
+            "rate_limited", "Rate limit exceeded for this API key and endpoint. Retry after the window resets."),
+        ["auth_rate_limited"] = Example("Too many failed authentications from this address",
+            "auth_rate_limited", "Too many failed authentications from this address. Retry after the window resets."),
+    };
+
+    public static readonly IReadOnlyDictionary<string, OpenApiExample> InternalError = new Dictionary<string, OpenApiExample>
+    {
+        ["internal_error"] = Example("Anything unexpected; no detail leaves the server",
+            "internal_error", "The server could not complete the request. Quote the request_id to support."),
+    };
+
+    private static OpenApiExample Example(
+        string summary, string code, string message, string? param = null, IReadOnlyList<(string Param, string Message)>? details = null)
+    {
+        var error = new JObject { ["code"] = code, ["message"] = message };
+        if (param is not null)
+        {
+            error["param"] = param;
+        }
+
+        if (details is not null)
+        {
+            error["details"] = new JArray(details.Select(d => new JObject { ["param"] = d.Param, ["message"] = d.Message }));
+        }
+
+        error["request_id"] = RequestId;
+        return new OpenApiExample { Summary = summary, Value = new JObject { ["error"] = error } };
+    }
+}

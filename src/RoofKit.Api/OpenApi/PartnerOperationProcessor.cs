@@ -1,0 +1,200 @@
+using System.Reflection;
+using MediatR;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Namotion.Reflection;
+using NJsonSchema;
+using NSwag;
+using NSwag.Generation.Processors;
+using NSwag.Generation.Processors.Contexts;
+using RoofKit.Api.Errors;
+using RoofKit.Api.Formatters;
+using RoofKit.Api.Infrastructure;
+using RoofKit.Application.Common.Security;
+using RoofKit.Application.Leads.Queries.ListLeads;
+
+namespace RoofKit.Api.OpenApi;
+
+/// <summary>
+/// What every Partner API operation answers besides its 200 (CONTRACT.md §2-§5, §7 and the export page): the
+/// Bearer requirement and scope, the error statuses with their ErrorResponse and headers, and the headers of
+/// the 200. The scope is read from the MediatR request the action sends (its <see cref="RequiresScopeAttribute"/>),
+/// so the document cannot name another scope than the one enforced.
+/// </summary>
+public sealed class PartnerOperationProcessor : IOperationProcessor
+{
+    public const string SecuritySchemeName = "ApiKey";
+    private const string Json = "application/json";
+    private const string Csv = "text/csv";
+
+    public bool Process(OperationProcessorContext context)
+    {
+        var operation = context.OperationDescription.Operation;
+        var method = context.MethodInfo;
+        if (method.GetCustomAttribute<AllowAnonymousAttribute>() is not null
+            || method.DeclaringType?.GetCustomAttribute<AllowAnonymousAttribute>() is not null)
+        {
+            // An explicit empty requirement says "no key" (linters want every operation to say). NSwag drops an empty
+            // Security list when it writes the document, so the empty array goes in as extension data.
+            operation.Security = null;
+            operation.ExtensionData ??= new Dictionary<string, object?>();
+            operation.ExtensionData["security"] = Array.Empty<object>();
+            return true;
+        }
+
+        var scope = ScopeOf(method);
+        operation.Security = [new OpenApiSecurityRequirement { [SecuritySchemeName] = [] }];
+        operation.ExtensionData ??= new Dictionary<string, object?>();
+        operation.ExtensionData["x-scopes"] = new[] { scope };
+        operation.Description = $"{operation.Description}\n\nBearer API key · Scope: `{scope}`".TrimStart();
+
+        var leadQuery = method.GetCustomAttribute<LeadQueryParametersAttribute>();
+        var isLeadQuery = leadQuery is not null;
+        var isCsv = method.GetCustomAttributes<ProducesAttribute>().Any(p => p.ContentTypes.Contains(Csv));
+        Success(operation, method, isLeadQuery, isCsv);
+
+        var error = context.SchemaGenerator.GenerateWithReference<JsonSchema>(typeof(ErrorResponse).ToContextualType(), context.SchemaResolver);
+        if (leadQuery is not null)
+        {
+            operation.Responses["400"] = Error("Request payload, query, or required header is invalid.", error,
+                [.. RateLimitHeaders(), RequestId()], OpenApiExamples.BadRequest(leadQuery.MaxLimit));
+        }
+
+        operation.Responses["401"] = Error("Missing, malformed, revoked, deleted, or unknown API key.", error,
+            [("WWW-Authenticate", Header(
+                "Documented response header: the Bearer challenge, `Bearer realm=\"RoofKit Partner API\"` for a missing key, "
+                + "with `error=\"invalid_token\"` for any other failure.",
+                JsonObjectType.String, required: true, example: "Bearer realm=\"RoofKit Partner API\", error=\"invalid_token\"")), RequestId()],
+            OpenApiExamples.Unauthorized);
+        operation.Responses["403"] = Error("API key lacks the required scope or the workspace is not active.", error,
+            [("WWW-Authenticate", Header(
+                $"Documented response header: sent with `insufficient_scope`, naming the scope this operation needs (`{scope}`).",
+                JsonObjectType.String, example: $"Bearer realm=\"RoofKit Partner API\", error=\"insufficient_scope\", scope=\"{scope}\"")),
+                RequestId()],
+            OpenApiExamples.Forbidden(scope));
+        operation.Responses["429"] = Error("Rate limit exceeded for this key and endpoint or invalid-auth bucket.", error,
+            [.. RateLimitHeaders(), ("Retry-After", Header("Seconds until the caller should retry.",
+                JsonObjectType.Integer, required: true, example: 42, minimum: 1)), RequestId()],
+            OpenApiExamples.TooManyRequests);
+        operation.Responses["500"] = Error("Internal authentication or server error.", error, [RequestId()], OpenApiExamples.InternalError);
+        return true;
+    }
+
+    private static void Success(OpenApiOperation operation, MethodInfo method, bool isLeadQuery, bool isCsv)
+    {
+        var ok = operation.Responses["200"];
+        var headers = new List<(string, OpenApiHeader)>(RateLimitHeaders());
+        if (isCsv)
+        {
+            ok.Content.Clear();
+            ok.Content[Csv] = new OpenApiMediaType
+            {
+                // A string of bytes, so that generated clients hand over the stream (a CSV of 10,000 rows) instead of
+                // trying to parse it as JSON.
+                Schema = new JsonSchema
+                {
+                    Type = JsonObjectType.String,
+                    Format = JsonFormatStrings.Binary,
+                    Description = "RFC 4180 CSV text, UTF-8 without BOM, CRLF line ends, formula-safe, a header row always "
+                        + "(`Content-Type: text/csv; charset=utf-8; header=present`). Columns: "
+                        + string.Join(", ", CsvOutputFormatter.Columns) + ".",
+                },
+                Example = OpenApiExamples.Csv,
+            };
+            headers.AddRange(
+            [
+                ("Content-Disposition", Header(
+                    "Documented response header: `attachment; filename=\"roofkit-leads-<yyyyMMddTHHmmssZ>.csv\"`.",
+                    JsonObjectType.String, required: true, example: "attachment; filename=\"roofkit-leads-20261127T101500Z.csv\"")),
+                ("X-Export-Truncated", Header("true when additional matching rows remain after the CSV cap.",
+                    JsonObjectType.Boolean, required: true, example: true)),
+                ("X-Export-Next-Cursor", Header(
+                    "Cursor to pass back to `/api/v1/leads/export` for the next export segment when truncated.",
+                    JsonObjectType.String, example: OpenApiExamples.Cursor)),
+                ("X-Export-Row-Count", Header("The number of rows in this response, header row not counted.",
+                    JsonObjectType.Integer, required: true, example: 100, minimum: 0)),
+                ("Link", Header("When truncated: `<next segment URL>; rel=\"next\"`.",
+                    JsonObjectType.String, example: $"<https://api.roofkit.example/api/v1/leads/export?cursor={OpenApiExamples.Cursor}>; rel=\"next\"")),
+            ]);
+        }
+        else if (ok.Content.TryGetValue(Json, out var json))
+        {
+            json.Example = OpenApiExamples.ForResponse(UnwrapTask(method.ReturnType));
+        }
+
+        if (isLeadQuery)
+        {
+            headers.Add(("X-Sync-Watermark", Header(
+                "The upper bound (RFC 3339 UTC) of the rows this run serves. Start the next sync run with `from` set to it to miss no row.",
+                JsonObjectType.String, required: true, example: "2026-11-27T10:14:55.000Z", format: JsonFormatStrings.DateTime)));
+        }
+
+        headers.Add(RequestId());
+        foreach (var (name, header) in headers)
+        {
+            ok.Headers[name] = header;
+        }
+    }
+
+    private static OpenApiResponse Error(
+        string description, JsonSchema schema, IEnumerable<(string Name, OpenApiHeader Header)> headers, IReadOnlyDictionary<string, OpenApiExample> examples)
+    {
+        var media = new OpenApiMediaType { Schema = schema };
+        foreach (var (name, example) in examples)
+        {
+            media.Examples[name] = example;
+        }
+
+        var response = new OpenApiResponse { Description = description };
+        response.Content[Json] = media;
+        foreach (var (name, header) in headers)
+        {
+            response.Headers[name] = header;
+        }
+
+        return response;
+    }
+
+    private static IEnumerable<(string, OpenApiHeader)> RateLimitHeaders() =>
+    [
+        ("X-RateLimit-Limit", Header("Maximum requests allowed in the current window.", JsonObjectType.Integer, required: true, example: 600, minimum: 1)),
+        ("X-RateLimit-Remaining", Header("Requests remaining in the current window.", JsonObjectType.Integer, required: true, example: 599, minimum: 0)),
+        ("X-RateLimit-Reset", Header("ISO timestamp when the current rate-limit window resets.",
+            JsonObjectType.String, required: true, example: "2026-11-27T10:16:00Z", format: JsonFormatStrings.DateTime)),
+    ];
+
+    private static (string, OpenApiHeader) RequestId() =>
+        ("X-Request-Id", Header("Identifies the request; quote it to support. Equals `error.request_id` of an error body.",
+            JsonObjectType.String, required: true, example: OpenApiExamples.RequestId));
+
+    private static OpenApiHeader Header(
+        string description, JsonObjectType type, bool required = false, object? example = null, int? minimum = null, string? format = null) => new()
+        {
+            Description = description,
+            IsRequired = required,
+            Schema = new JsonSchema { Type = type, Minimum = minimum, Format = format },
+            Example = example,
+        };
+
+    private static Type UnwrapTask(Type type) =>
+        type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Task<>) ? type.GetGenericArguments()[0] : type;
+
+    /// <summary>The scope of the MediatR request whose response the action returns (one request per response type).</summary>
+    private static string ScopeOf(MethodInfo method)
+    {
+        var response = UnwrapTask(method.ReturnType);
+        var requests = typeof(ListLeadsQuery).Assembly.GetTypes()
+            .Where(t => t is { IsAbstract: false, IsInterface: false }
+                && t.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IRequest<>)
+                    && i.GetGenericArguments()[0] == response))
+            .ToList();
+        if (requests.Count != 1)
+        {
+            throw new InvalidOperationException(
+                $"OpenAPI: {method.DeclaringType?.Name}.{method.Name} returns {response.Name}, which {requests.Count} requests answer; expected one.");
+        }
+
+        return requests[0].GetCustomAttribute<RequiresScopeAttribute>()?.Scope
+            ?? throw new InvalidOperationException($"OpenAPI: {requests[0].Name} declares no [RequiresScope].");
+    }
+}

@@ -1,0 +1,100 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using NJsonSchema;
+using NJsonSchema.Generation;
+using RoofKit.Api.Errors;
+using RoofKit.Application.Leads.Queries.ListLeads;
+using RoofKit.Application.StatusStages.Queries.ListStatusStages;
+using RoofKit.Domain.Leads;
+
+namespace RoofKit.Api.OpenApi;
+
+/// <summary>
+/// Makes the component schemas say what the JSON really is (see <c>ApiJson</c>): every property is written, nulls
+/// included, so each is required (nullable where the C# type is) unless it is skipped when null; ids are
+/// <c>uuid</c>; and partners read descriptions rather than the C# types' internal remarks.
+/// </summary>
+public sealed class PartnerSchemaProcessor : ISchemaProcessor
+{
+    /// <summary>OpenAPI's registered format for ids; NJsonSchema writes "guid", which only .NET tools know.</summary>
+    public const string Uuid = "uuid";
+
+    private static readonly Dictionary<Type, string> TypeDescriptions = new()
+    {
+        [typeof(LeadPage)] = "One page of leads, oldest change first. While `has_more` is true, pass `next_cursor` as `cursor` for the next page.",
+        [typeof(Lead)] = "A lead: the export's columns as snake_case fields, null where a value is missing.",
+        [typeof(StatusStageList)] = "The workspace's pipeline stages in order.",
+        [typeof(StatusStage)] = "One step of the workspace's pipeline; map a lead's `status_stage_id` to it.",
+        [typeof(ErrorResponse)] = "The body of every non-2xx response.",
+        [typeof(ErrorBody)] = "What went wrong: a stable `code` to branch on, a message for people, and the request id to quote to support.",
+        [typeof(ErrorDetail)] = "One problem with one parameter.",
+    };
+
+    private static readonly Dictionary<(Type, string), string> PropertyDescriptions = new()
+    {
+        [(typeof(LeadPage), "data")] = "The page's leads, ordered by `updated_at`, then `id`.",
+        [(typeof(LeadPage), "has_more")] = "true when more leads match after this page.",
+        [(typeof(LeadPage), "next_cursor")] = "Cursor for the next page; null on the last page.",
+        [(typeof(Lead), "id")] = "The lead's id; upsert by it (a sync may deliver a row twice).",
+        [(typeof(Lead), "status_stage_id")] = "The lead's pipeline stage (see listStatusStages).",
+        [(typeof(Lead), "status_stage_name")] = "The name of that stage.",
+        [(typeof(Lead), "created_at")] = "When the lead arrived, RFC 3339 UTC with milliseconds.",
+        [(typeof(Lead), "updated_at")] = "The lead's last change, RFC 3339 UTC with milliseconds; the sort key and the `from`/`to` filter.",
+        [(typeof(StatusStage), "position")] = "The stage's place in the pipeline, ascending.",
+        [(typeof(StatusStage), "kind")] = "open while the lead is being worked, won or lost when it is closed.",
+        [(typeof(ErrorBody), "code")] = "Stable error code: invalid_request, unknown_parameter, invalid_cursor (400); missing_api_key, "
+            + "invalid_api_key (401); insufficient_scope, workspace_inactive (403); rate_limited, auth_rate_limited (429); internal_error (500).",
+        [(typeof(ErrorBody), "message")] = "A human-readable explanation.",
+        [(typeof(ErrorBody), "param")] = "The query parameter at fault, for validation errors.",
+        [(typeof(ErrorBody), "details")] = "Every problem found, for validation errors.",
+        [(typeof(ErrorBody), "request_id")] = "Equals the response's `X-Request-Id`.",
+    };
+
+    public void Process(SchemaProcessorContext context)
+    {
+        var type = context.ContextualType.Type;
+        var schema = context.Schema;
+        if (schema.Type != JsonObjectType.Object || schema.Properties.Count == 0)
+        {
+            return;
+        }
+
+        if (TypeDescriptions.TryGetValue(type, out var description))
+        {
+            schema.Description = description;
+        }
+
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            var name = property.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name ?? JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
+            if (!schema.Properties.TryGetValue(name, out var member))
+            {
+                continue;
+            }
+
+            if (property.GetCustomAttribute<JsonIgnoreAttribute>()?.Condition is not JsonIgnoreCondition.WhenWritingNull)
+            {
+                member.IsRequired = true;
+            }
+
+            if (member.Format == JsonFormatStrings.Guid)
+            {
+                member.Format = Uuid;
+            }
+
+            if (PropertyDescriptions.TryGetValue((type, name), out var text))
+            {
+                member.Description = text;
+            }
+        }
+
+        if (type == typeof(StatusStage) && schema.Properties.TryGetValue("kind", out var kind))
+        {
+            foreach (var value in StatusStage.Kinds)
+            {
+                kind.Enumeration.Add(value);
+            }
+        }
+    }
+}
