@@ -68,6 +68,11 @@ public static class AdminCli
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddEnvironmentVariables()
+            // Operator commands (a million-lead seed, a migration) run longer than any partner query may:
+            // unless configured otherwise they get an hour instead of the API's statement timeout.
+            .AddInMemoryCollection(Environment.GetEnvironmentVariable("Database__StatementTimeoutSeconds") is null
+                ? new Dictionary<string, string?> { ["Database:StatementTimeoutSeconds"] = "3600" }
+                : [])
             .Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
