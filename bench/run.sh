@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# make bench: the Release API against PostgreSQL's own COPY on a workspace of 1,000,000 seeded leads.
+# Writes bench/RESULTS.md (and bench/out/: the run's log, its figures as JSON, the API's log).
+#
+# The private cluster lives in .roofkit/bench-pg and is kept between runs: the seeded workspace is
+# reused while it still holds exactly BENCH_LEADS leads. The server is stopped again when this run
+# started it. See bench/README.md for what is measured and how to read it.
+#
+#   BENCH_LEADS        leads in the workspace (default 1000000; other sizes get workspace bench-<N>)
+#   BENCH_RUNS         repetitions of the short measurements (default 7)
+#   BENCH_SYNC_RUNS    repetitions of the full sync and of the memory run (default 3)
+#   BENCH_CONCURRENCY  connections of the list throughput run, wrk and pgbench alike (default 16)
+#   BENCH_DURATION     seconds of each wrk / pgbench run (default 10)
+#   BENCH_PG_PORT      port of the bench cluster when this run starts it (default: a free port)
+#   BENCH_RESULTS      where to write the report (default bench/RESULTS.md)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/pg.sh
+source scripts/pg.sh
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
+API_OUT=src/RoofKit.Api/bin/Release/net10.0
+API_DLL=$API_OUT/RoofKit.Api.dll
+PG_DIR=.roofkit/bench-pg
+DB_NAME=roofkit_bench
+export BENCH_LEADS=${BENCH_LEADS:-1000000}
+if ! [[ $BENCH_LEADS =~ ^[1-9][0-9]*$ ]] || [ "$BENCH_LEADS" -lt 20000 ]; then
+  echo "bench: BENCH_LEADS must be a whole number of at least 20000 (two segments)" >&2
+  exit 2
+fi
+if [ "$BENCH_LEADS" = 1000000 ]; then SLUG=bench; else SLUG=bench-$BENCH_LEADS; fi
+export BENCH_SLUG=$SLUG
+OUT=bench/out
+mkdir -p "$OUT"
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+# --- tools ------------------------------------------------------------------------------------
+apt_install() {
+  if [ "$(id -u)" -eq 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2 ||
+      { DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2; }
+  else
+    sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+  fi
+}
+for tool in curl python3 wrk; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    say "installing $tool (apt-get)"
+    apt_install "$tool"
+  fi
+done
+pg_ensure_installed
+if [ ! -x "$PG_BIN/pgbench" ]; then
+  say "pgbench not found next to $PG_BIN/psql; installing postgresql-contrib"
+  apt_install postgresql-contrib
+fi
+
+# --- build ------------------------------------------------------------------------------------
+say "building src/RoofKit.Api (Release)"
+dotnet build src/RoofKit.Api/RoofKit.Api.csproj -c Release -v q -nologo >&2
+
+# --- cleanup ----------------------------------------------------------------------------------
+api_pid=
+cluster_started=0
+key_id=
+# shellcheck disable=SC2317  # runs from the traps below
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  trap '' INT TERM
+  if [ -n "$api_pid" ] && kill -0 "$api_pid" 2>/dev/null; then
+    kill -TERM "$api_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$api_pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$api_pid" 2>/dev/null || true
+    wait "$api_pid" 2>/dev/null || true
+  fi
+  if [ -n "$key_id" ]; then
+    dotnet "$API_DLL" keys revoke "$key_id" >/dev/null 2>&1 || true
+  fi
+  if [ "$cluster_started" = 1 ]; then
+    say "stopping PostgreSQL ($PG_DIR)"
+    pg_stop "$PG_DIR" || true
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- database ---------------------------------------------------------------------------------
+mkdir -p .roofkit
+chmod 711 .roofkit
+PG_STARTED=0
+pg_start "$PG_DIR" "${BENCH_PG_PORT:-$(pg_free_port)}" || { cluster_started=$PG_STARTED; exit 1; }
+cluster_started=$PG_STARTED
+pg_create_db "$DB_NAME"
+URI=$(pg_uri "$DB_NAME")
+say "PostgreSQL $PG_CLUSTER on 127.0.0.1:$PG_PORT, database $DB_NAME"
+
+export ConnectionStrings__Default=$URI
+ASPNETCORE_CONTENTROOT=$(realpath "$API_OUT")
+export ASPNETCORE_CONTENTROOT
+export ASPNETCORE_ENVIRONMENT=Production
+export Logging__LogLevel__Default=Warning
+# Fresh per run: cursors need not outlive it.
+Cursor__SigningKey=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export Cursor__SigningKey
+
+sql() { _pg_psql -d "$DB_NAME" -tA -c "$1"; }
+
+dotnet "$API_DLL" migrate >&2
+leads=$(sql "SELECT count(*) FROM leads l JOIN workspaces w ON w.id = l.workspace_id WHERE w.slug = '$SLUG'")
+if [ "$leads" = "$BENCH_LEADS" ]; then
+  say "reusing workspace $SLUG ($leads leads)"
+else
+  if [ -n "$(sql "SELECT 1 FROM workspaces WHERE slug = '$SLUG'")" ]; then
+    say "workspace $SLUG holds $leads leads, not $BENCH_LEADS: deleting it"
+    sql "DELETE FROM workspaces WHERE slug = '$SLUG'" >/dev/null
+  fi
+  dotnet "$API_DLL" workspaces create --slug "$SLUG" --name "Benchmark ($BENCH_LEADS leads)" >&2
+  say "seeding $BENCH_LEADS leads (once; later runs reuse them)"
+  seed_start=$(date +%s)
+  # One COPY batch (100,000 rows and their trigram index entries) can outlast the API's 30 s statement
+  # timeout on a busy machine; the seed is an operator's command, not a request.
+  Database__StatementTimeoutSeconds=3600 dotnet "$API_DLL" seed --workspace "$SLUG" --leads "$BENCH_LEADS" --seed 1 >&2
+  say "seeded in $(($(date +%s) - seed_start)) s"
+fi
+# Sets the visibility map (index-only scans) and fresh statistics, as autovacuum would in time.
+say "VACUUM (ANALYZE)"
+sql "VACUUM (ANALYZE) leads" >/dev/null
+sql "VACUUM (ANALYZE) status_stages" >/dev/null
+
+# --- key and API ------------------------------------------------------------------------------
+key_out=$(dotnet "$API_DLL" keys create --workspace "$SLUG" --name "bench $(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  --scopes leads.read,leads.export)
+BENCH_KEY=$(printf '%s\n' "$key_out" | tail -n 1)
+key_id=$(printf '%s\n' "$key_out" | sed -n 's/^Created key \([0-9a-f-]*\) .*/\1/p' | head -n 1)
+export BENCH_KEY
+
+API_PORT=$(pg_free_port)
+export BENCH_BASE_URL=http://127.0.0.1:$API_PORT
+# Rate limits must not shape the figures: this API instance allows a billion requests a minute.
+export RateLimits__Export__PermitLimit=1000000000 RateLimits__List__PermitLimit=1000000000
+say "starting the API on $BENCH_BASE_URL (Release, Production, rate limits lifted)"
+dotnet "$API_DLL" --urls "$BENCH_BASE_URL" >"$OUT/api.log" 2>&1 &
+api_pid=$!
+for _ in $(seq 1 120); do
+  if curl -fsS -o /dev/null "$BENCH_BASE_URL/healthz" 2>/dev/null; then break; fi
+  if ! kill -0 "$api_pid" 2>/dev/null; then
+    say "the API exited; end of $OUT/api.log:"
+    tail -n 30 "$OUT/api.log" >&2
+    exit 1
+  fi
+  sleep 0.5
+done
+curl -fsS -o /dev/null "$BENCH_BASE_URL/healthz"
+
+export BENCH_API_PID=$api_pid
+export BENCH_PSQL=$PG_BIN/psql BENCH_PGBENCH=$PG_BIN/pgbench
+export BENCH_PG_HOST=127.0.0.1 BENCH_PG_PORT_USED=$PG_PORT BENCH_PG_USER=$PG_SUPERUSER BENCH_PG_DB=$DB_NAME
+export BENCH_PG_PASSWORD=$PG_PASSWORD
+export BENCH_RESULTS=${BENCH_RESULTS:-bench/RESULTS.md}
+export BENCH_OUT=$OUT
+
+# The numbers in RESULTS.md are the ones printed here; the whole output is also kept in bench/out.
+log=$OUT/bench-$(date -u +%Y%m%dT%H%M%SZ).log
+set +e
+python3 -u bench/bench.py 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+say "log: $log"
+exit "$rc"
