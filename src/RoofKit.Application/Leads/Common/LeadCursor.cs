@@ -28,6 +28,12 @@ public sealed class CursorOptions
 /// </summary>
 public sealed class LeadCursorProtector
 {
+    /// <summary>
+    /// The longest text a request may send as a cursor: room for any cursor <see cref="Protect"/> makes, even with
+    /// every text filter at its maximum length in characters that JSON escapes (six bytes each).
+    /// </summary>
+    public const int MaxLength = 16 * 1024;
+
     private const byte Version = 1;
     private const int MacLength = 32;
     private readonly byte[] key;
@@ -66,7 +72,8 @@ public sealed class LeadCursorProtector
             throw new InvalidCursorException();
         }
 
-        if (bytes.Length <= 1 + MacLength || bytes[0] != Version)
+        // The decoder forgives padding, '%' and whitespace; a cursor is only ever accepted exactly as it was issued.
+        if (bytes.Length <= 1 + MacLength || bytes[0] != Version || !Base64Url.EncodeToString(bytes).Equals(text, StringComparison.Ordinal))
         {
             throw new InvalidCursorException();
         }
@@ -89,7 +96,7 @@ public sealed class LeadCursorProtector
             throw new InvalidCursorException();
         }
 
-        if (payload is null || payload.Ws != workspaceId || payload.F is null)
+        if (payload is null || payload.Ws != workspaceId || payload.F is null || !IsTicks(payload.U) || !IsTicks(payload.W))
         {
             throw new InvalidCursorException();
         }
@@ -100,6 +107,8 @@ public sealed class LeadCursorProtector
             new DateTime(payload.W, DateTimeKind.Utc),
             payload.F);
     }
+
+    private static bool IsTicks(long ticks) => ticks >= DateTime.MinValue.Ticks && ticks <= DateTime.MaxValue.Ticks;
 
     private sealed record Payload(Guid Ws, long U, Guid I, long W, LeadFilter F);
 }

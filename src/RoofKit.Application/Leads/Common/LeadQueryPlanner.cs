@@ -46,11 +46,15 @@ public sealed class LeadQueryPlanner(
     public string NextCursor(LeadQueryPlan plan, KeysetPosition last) =>
         cursors.Protect(new LeadCursor(plan.Slice.WorkspaceId, last, plan.Watermark, plan.Slice.Filter));
 
-    /// <summary>min(to, now - settle lag), to the millisecond, so the watermark header states it exactly.</summary>
+    /// <summary>
+    /// min(to, now - settle lag). The settled time is cut to the millisecond, so the watermark header states it
+    /// exactly; <c>to</c> is kept as given, because its bound is inclusive (a header that cuts it only makes the
+    /// next run start a little early, never late).
+    /// </summary>
     private DateTime WindowEnd(DateTime? to)
     {
         var settled = clock.GetUtcNow().UtcDateTime - TimeSpan.FromSeconds(syncOptions.Value.SettleLagSeconds);
-        var end = to is { } t && t < settled ? t : settled;
-        return new DateTime(end.Ticks - (end.Ticks % TimeSpan.TicksPerMillisecond), DateTimeKind.Utc);
+        settled = new DateTime(settled.Ticks - (settled.Ticks % TimeSpan.TicksPerMillisecond), DateTimeKind.Utc);
+        return to is { } t && t < settled ? t : settled;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using FluentValidation;
+using FluentValidation.Results;
 
 namespace RoofKit.Application.Leads.Common;
 
@@ -18,16 +19,22 @@ public abstract partial class LeadQueryValidator<TQuery> : AbstractValidator<TQu
 {
     protected LeadQueryValidator(int maxLimit)
     {
-        RuleForEach(q => q.Parameters.UnknownParameters)
-            .Must(_ => false)
-            .WithErrorCode("unknown_parameter")
-            .WithMessage((_, name) => $"Unknown query parameter '{Shorten(name)}'.")
-            .OverridePropertyName("query");
+        // Each failure names the offending parameter itself, so that a client sees which one to drop.
+        RuleFor(q => q.Parameters).Custom((parameters, context) =>
+        {
+            foreach (var name in parameters.UnknownParameters)
+            {
+                context.AddFailure(new ValidationFailure(Shorten(name), $"Unknown query parameter '{Shorten(name)}'.")
+                {
+                    ErrorCode = "unknown_parameter",
+                });
+            }
 
-        RuleForEach(q => q.Parameters.RepeatedParameters)
-            .Must(_ => false)
-            .WithMessage((_, name) => $"{name} must be given at most once.")
-            .OverridePropertyName("query");
+            foreach (var name in parameters.RepeatedParameters)
+            {
+                context.AddFailure(new ValidationFailure(name, $"{name} must be given at most once."));
+            }
+        });
 
         Text(q => q.Parameters.Source, "source", 255);
         Text(q => q.Parameters.Medium, "medium", 255);
@@ -43,13 +50,14 @@ public abstract partial class LeadQueryValidator<TQuery> : AbstractValidator<TQu
             .OverridePropertyName("from");
 
         RuleFor(q => q.Parameters.StatusStageId)
-            .Must(v => Guid.TryParseExact(v, "D", out _))
+            // TryParseExact forgives surrounding whitespace; a UUID is exactly 36 characters.
+            .Must(v => v!.Length == 36 && Guid.TryParseExact(v, "D", out _))
             .When(q => q.Parameters.StatusStageId is not null)
             .WithMessage("status_stage_id must be a UUID such as 3f2b8c1e-0d5a-4c3e-9a61-2f7d8e9b0c14.")
             .OverridePropertyName("status_stage_id");
 
         RuleFor(q => q.Parameters.Cursor)
-            .Must(v => v!.Length is > 0 and <= 2048)
+            .Must(v => v!.Length is > 0 and <= LeadCursorProtector.MaxLength)
             .When(q => q.Parameters.Cursor is not null)
             .WithErrorCode("invalid_cursor")
             .WithMessage("cursor must be a cursor exactly as a list or export response returned it.")

@@ -1,0 +1,182 @@
+using System.Collections.Concurrent;
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using RoofKit.Api.Tests.Support;
+using RoofKit.Application.Leads.Common;
+using RoofKit.Infrastructure.Leads;
+using RoofKit.Infrastructure.Persistence;
+
+namespace RoofKit.Api.Tests.Leads;
+
+/// <summary>
+/// CONTRACT.md §6: search is served by the pg_trgm index, never by a scan of the workspace. The statement
+/// explained is the one the repository really sent (captured from Npgsql's command log, with its parameters),
+/// on a workspace of 100,000 leads among others.
+/// </summary>
+public sealed class LeadQuerySearchPlanTests : ApiTestBase
+{
+    private const int Leads = 100_000;
+
+    private readonly CommandCapture capture = new();
+    private Guid workspace;
+    private NpgsqlDataSource capturingSource = null!;
+    private LeadRepository repository = null!;
+    private string sampleEmail = "";
+    private string samplePhone = "";
+    private string sampleStreet = "";
+    private DateTime sampleUpdatedAt;
+
+    protected override async Task OneTimeSetUpAsync()
+    {
+        // Start the API first: its infrastructure sets Dapper's snake_case matching, which the repository relies on,
+        // and Dapper caches how it maps a statement's columns the first time it runs it.
+        _ = Factory.Services;
+        workspace = (await Data.WorkspaceAsync()).Id;
+        (await Data.SeedAsync(workspace, Leads)).Should().Be(Leads);
+        var neighbour = (await Data.WorkspaceAsync()).Id;
+        await Data.SeedAsync(neighbour, 20_000, seed: 3);
+
+        await using var connection = await Db.OpenConnectionAsync();
+        await connection.ExecuteAsync("ANALYZE leads");
+        (sampleEmail, samplePhone, sampleStreet, sampleUpdatedAt) = await connection.QuerySingleAsync<(string, string, string, DateTime)>("""
+            SELECT email, phone, street, updated_at FROM leads
+            WHERE workspace_id = @workspace AND email IS NOT NULL AND phone IS NOT NULL AND street IS NOT NULL
+              AND source = 'google' AND medium = 'cpc'
+            ORDER BY id LIMIT 1
+            """, new { workspace });
+
+        var builder = new NpgsqlDataSourceBuilder(AssemblyDatabase.Database.ConnectionString);
+        builder.UseLoggerFactory(LoggerFactory.Create(logging => logging.AddProvider(capture).SetMinimumLevel(LogLevel.Trace)));
+        builder.EnableParameterLogging();
+        capturingSource = builder.Build();
+        repository = new LeadRepository(new ReadDataSource(capturingSource));
+    }
+
+    [OneTimeTearDown]
+    public async Task DisposeCapturingSourceAsync() => await capturingSource.DisposeAsync();
+
+    // Terms that few leads match, the case where reading the keyset index in order would walk the whole workspace.
+    // They are taken from one lead (its email, the last 7 digits of its phone, its street), so that the planner's
+    // estimate does not depend on which rows ANALYZE happened to sample. A common term is found within the first
+    // index pages, so the planner rightly reads those instead.
+    [TestCase("email")]
+    [TestCase("phone")]
+    [TestCase("street")]
+    public async Task ShouldServeASearchFromTheTrigramIndex(string field)
+    {
+        var search = field switch
+        {
+            "email" => sampleEmail,
+            "phone" => samplePhone[^7..],
+            _ => sampleStreet,
+        };
+
+        var plan = await ExplainListAsync(LeadFilter.None with { Search = search }, null);
+
+        plan.Should().Contain("leads_search_text_trgm").And.NotContain("Seq Scan on leads");
+    }
+
+    [Test]
+    public async Task ShouldServeASearchWithOtherFiltersAndACursorFromTheTrigramIndex()
+    {
+        var filter = new LeadFilter("google", "cpc", null, sampleUpdatedAt.AddDays(-30), null, null, sampleEmail[..^4]);
+        var after = new KeysetPosition(sampleUpdatedAt.AddDays(-1), Guid.Empty);
+
+        var plan = await ExplainListAsync(filter, after);
+
+        plan.Should().Contain("leads_search_text_trgm").And.NotContain("Seq Scan on leads");
+    }
+
+    [Test]
+    public async Task ShouldReadPagesWithoutASearchFromTheKeysetIndex()
+    {
+        var plan = await ExplainListAsync(LeadFilter.None, new KeysetPosition(DateTime.UtcNow.AddDays(-100), Guid.Empty));
+
+        plan.Should().Contain("leads_workspace_updated_id").And.NotContain("Seq Scan on leads").And.NotContain("Sort");
+    }
+
+    /// <summary>Runs the repository's list query, then EXPLAINs exactly the statement and parameters it sent.</summary>
+    private async Task<string> ExplainListAsync(LeadFilter filter, KeysetPosition? after)
+    {
+        capture.Clear();
+        var rows = await repository.ListAsync(new LeadSliceRequest(workspace, filter, after, DateTime.UtcNow, 50), CancellationToken.None);
+        var (sql, parameters) = capture.Commands.Should().ContainSingle("one list call sends one statement").Subject;
+        sql.Should().Contain("l.workspace_id = $1").And.Contain("ORDER BY l.updated_at, l.id").And.Contain("LIMIT")
+            .And.NotContainAny(["OFFSET", "count("], "keyset pagination never skips or counts rows");
+        if (after is not null)
+        {
+            sql.Should().Contain("(l.updated_at, l.id) > (");
+        }
+
+        if (filter.Search is not null)
+        {
+            sql.Should().Contain("search_text LIKE");
+            rows.Should().NotBeEmpty("the search term comes from the workspace's own leads");
+        }
+
+        await using var connection = await Db.OpenConnectionAsync();
+        await using var explain = new NpgsqlCommand("EXPLAIN " + sql, connection);
+        foreach (var value in parameters)
+        {
+            explain.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        var lines = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                lines.Add(reader.GetString(0));
+            }
+        }
+
+        var plan = string.Join('\n', lines);
+        await TestContext.Out.WriteLineAsync(plan);
+        return plan;
+    }
+
+    /// <summary>Collects the statements Npgsql executes (its text with $n placeholders and the values).</summary>
+    private sealed class CommandCapture : ILoggerProvider, ILogger
+    {
+        private readonly ConcurrentQueue<(string Sql, object?[] Parameters)> commands = new();
+
+        public IReadOnlyList<(string Sql, object?[] Parameters)> Commands => [.. commands];
+
+        public void Clear() => commands.Clear();
+
+        public ILogger CreateLogger(string categoryName) => categoryName == "Npgsql.Command" ? this : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (state is not IReadOnlyList<KeyValuePair<string, object?>> values)
+            {
+                return;
+            }
+
+            // The completion event (it has a duration), not the Debug one logged as the command starts.
+            var sql = values.FirstOrDefault(v => v.Key == "CommandText").Value as string;
+            if (sql is null || !values.Any(v => v.Key == "DurationMs") || !sql.Contains("FROM leads", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            var parameters = values.FirstOrDefault(v => v.Key == "Parameters").Value switch
+            {
+                object?[] array => array,
+                System.Collections.IEnumerable list => [.. list.Cast<object?>()],
+                _ => [],
+            };
+            commands.Enqueue((sql, parameters));
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}
