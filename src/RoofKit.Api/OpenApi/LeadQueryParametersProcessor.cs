@@ -56,7 +56,7 @@ public sealed class LeadQueryParametersProcessor : IOperationProcessor
             new JsonSchema { Type = JsonObjectType.String, MinLength = 1, MaxLength = 200 }),
         Query("cursor", "Opaque cursor returned by list/export responses. Send it back unchanged; malformed cursors return 400. "
             + "Filters may be repeated or left out (the cursor's are used); different filters are 400 `invalid_cursor`.",
-            new JsonSchema { Type = JsonObjectType.String, MinLength = 1, MaxLength = 2048 }),
+            new JsonSchema { Type = JsonObjectType.String, MinLength = 1, MaxLength = LeadCursorProtector.MaxLength }),
         Query("limit", $"Rows per response: 1 to {limits.MaxLimit}, default {limits.DefaultLimit}.",
             new JsonSchema
             {

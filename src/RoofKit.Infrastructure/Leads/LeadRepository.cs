@@ -15,10 +15,14 @@ namespace RoofKit.Infrastructure.Leads;
 /// </summary>
 public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
 {
-    private const string Columns = """
-        l.id, l.first_name, l.last_name, l.email, l.phone, l.street, l.city, l.region, l.postal_code,
-        l.source, l.medium, l.campaign, l.status_stage_id, s.name AS status_stage_name, l.notes,
-        l.created_at, l.updated_at
+    // Aliased to Lead's property names so the mapping holds whatever Dapper's global settings are.
+    private const string Columns = $"""
+        l.id AS {nameof(Lead.Id)}, l.first_name AS {nameof(Lead.FirstName)}, l.last_name AS {nameof(Lead.LastName)},
+        l.email AS {nameof(Lead.Email)}, l.phone AS {nameof(Lead.Phone)}, l.street AS {nameof(Lead.Street)},
+        l.city AS {nameof(Lead.City)}, l.region AS {nameof(Lead.Region)}, l.postal_code AS {nameof(Lead.PostalCode)},
+        l.source AS {nameof(Lead.Source)}, l.medium AS {nameof(Lead.Medium)}, l.campaign AS {nameof(Lead.Campaign)},
+        l.status_stage_id AS {nameof(Lead.StatusStageId)}, s.name AS {nameof(Lead.StatusStageName)},
+        l.notes AS {nameof(Lead.Notes)}, l.created_at AS {nameof(Lead.CreatedAt)}, l.updated_at AS {nameof(Lead.UpdatedAt)}
         """;
 
     public async Task<IReadOnlyList<Lead>> ListAsync(LeadSliceRequest request, CancellationToken cancellationToken)
