@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Dapper;
+using Npgsql;
+using RoofKit.Api.Tests.Support;
+
+namespace RoofKit.Api.Tests.Reliability;
+
+/// <summary>
+/// Clients that hang up in the middle of an export, over real TCP (Kestrel), against a database server of the
+/// test's own (so that no other fixture's connections count, and its log can be read): each abort ends the
+/// export's query and gives its connection back, so after a hundred of them the pool is idle, memory is where it
+/// was, and the API serves whole exports as before.
+/// </summary>
+public sealed class ClientAbortTests
+{
+    private const int Aborts = 100;
+    private const int ReadBeforeAbort = 32 * 1024;
+
+    /// <summary>Generous: the in-process API shares the heap with the test runner.</summary>
+    private const long MemoryGrowthBound = 50L * 1024 * 1024;
+
+    /// <summary>The API's connections that are doing something: a statement running, or a transaction open.</summary>
+    private const string BusySql = """
+        SELECT count(*) FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name = 'roofkit-api' AND state <> 'idle'
+        """;
+
+    private const string ExportingSql = """
+        SELECT count(*) FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name = 'roofkit-api' AND state <> 'idle'
+          AND query ILIKE '%FROM leads l%'
+        """;
+
+    private PrivatePostgres postgres = null!;
+    private NpgsqlDataSource db = null!;
+    private ApiFactory factory = null!;
+    private string key = "";
+    private Uri address = null!;
+    private DnsEndPoint server = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        postgres = await PrivatePostgres.StartAsync();
+        var connectionString = await postgres.CreateMigratedDatabaseAsync("roofkit_aborts");
+        db = NpgsqlDataSource.Create(connectionString);
+        var data = new TestData(db);
+        var workspace = await data.WorkspaceAsync();
+        await data.SeedAsync(workspace.Id, 30_000, seed: 7);
+        key = (await data.KeyAsync(workspace.Id)).Token;
+
+        factory = new ApiFactory(connectionString, new Dictionary<string, string?> { ["RateLimits:Export:PermitLimit"] = "100000" });
+        address = Kestrel.Start(factory);
+        server = new DnsEndPoint(address.Host, address.Port);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        await factory.DisposeAsync();
+        await db.DisposeAsync();
+        await postgres.DisposeAsync();
+    }
+
+    [Test]
+    public async Task ShouldCancelTheExportQueriesOfClientsThatDisconnectAndReturnToIdleAndBaseline()
+    {
+        // Warm up JIT, pools and buffers, so the baseline is the working size, not the cold one.
+        for (var i = 0; i < 10; i++)
+        {
+            await AbortExportAsync();
+        }
+
+        (await BusyAfterSettlingAsync()).Should().Be(0);
+        var baseline = ManagedMemory();
+
+        for (var i = 0; i < Aborts; i++)
+        {
+            await AbortExportAsync();
+        }
+
+        (await BusyAfterSettlingAsync()).Should().Be(0, "no query or transaction of an aborted export may live on");
+        await using (var connection = await db.OpenConnectionAsync())
+        {
+            var open = await connection.ExecuteScalarAsync<long>(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'roofkit-api'");
+            open.Should().BeLessThan(10, "aborted exports must give their connections back to the pool, not leak them");
+        }
+
+        var growth = ManagedMemory() - baseline;
+        var log = postgres.Log();
+        var cancelled = Count(log, "canceling statement due to user request");
+        await TestContext.Out.WriteLineAsync($"PostgreSQL cancelled {cancelled} export statements; its log holds {Count(log, "ERROR")} errors in all");
+        await TestContext.Out.WriteLineAsync($"managed heap: {baseline / 1024} KB after the warm-up, {(baseline + growth) / 1024} KB after {Aborts} aborted exports");
+        growth.Should().BeLessThan(MemoryGrowthBound, $"memory grew by {growth / 1024} KB over {Aborts} aborted exports");
+
+        // The API cancels the statement (Npgsql sends PostgreSQL a cancel request), it does not read it to the end.
+        // Only a statement still sending rows can be cancelled: when the rest of a segment already sits in socket
+        // buffers, PostgreSQL has finished it, and the abort just closes the open transaction. Most aborts cancel.
+        cancelled.Should().BeGreaterThanOrEqualTo(Aborts / 5, "an abort must cancel the export's statement in PostgreSQL");
+
+        using var client = Kestrel.Client(address, key);
+        using var response = await client.GetAsync("/api/v1/leads/export");
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        Csv.Parse(await response.Content.ReadAsByteArrayAsync()).Should().HaveCount(10_001, "a header and 10,000 rows");
+    }
+
+    /// <summary>
+    /// Starts an export of 10,000 rows, reads its first bytes, checks that the export is still running (its
+    /// query or transaction open: the abort really is in the middle), then resets the connection.
+    /// </summary>
+    private async Task AbortExportAsync()
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 8 * 1024 };
+        await socket.ConnectAsync(server);
+        var request = $"GET /api/v1/leads/export HTTP/1.1\r\nHost: {server.Host}:{server.Port}\r\n"
+            + $"Authorization: Bearer {key}\r\nX-Forwarded-For: 10.3.{Random.Shared.Next(256)}.{Random.Shared.Next(1, 255)}\r\n\r\n";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(request));
+
+        var buffer = new byte[ReadBeforeAbort];
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(read));
+            n.Should().BePositive("the export must still be sending when the client hangs up");
+            read += n;
+        }
+
+        Encoding.ASCII.GetString(buffer, 0, 15).Should().Be("HTTP/1.1 200 OK");
+        (await ExportingAsync()).Should().BePositive("the export's query must still be open when the client hangs up");
+
+        socket.LingerState = new LingerOption(true, 0);
+        socket.Close();
+    }
+
+    private async Task<long> ExportingAsync()
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>(ExportingSql);
+    }
+
+    /// <summary>The API's busy connections once they have had up to ten seconds to go idle.</summary>
+    private async Task<long> BusyAfterSettlingAsync()
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var busy = await connection.ExecuteScalarAsync<long>(BusySql);
+            if (busy == 0 || clock.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                return busy;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private static int Count(string text, string what)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(what, StringComparison.Ordinal); at >= 0; at = text.IndexOf(what, at + what.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    private static long ManagedMemory()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+}

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Npgsql;
+using RoofKit.Api.Tests.Support;
+using RoofKit.Domain.ApiKeys;
+
+namespace RoofKit.Api.Tests.Reliability;
+
+/// <summary>
+/// The API on a PostgreSQL server of its own that the test stops (as in a crash) and starts again: while it is
+/// down every endpoint answers quickly, with 500 internal_error (and /healthz with 503), and when it is back the
+/// same API instance serves again, without a restart.
+/// </summary>
+public sealed class DatabaseFaultTests
+{
+    /// <summary>The contract's bound on an answer while the database is down; it holds with room to spare.</summary>
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
+
+    private PrivatePostgres server = null!;
+    private ApiFactory factory = null!;
+    private string key = "";
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        server = await PrivatePostgres.StartAsync();
+        var connectionString = await server.CreateMigratedDatabaseAsync("roofkit_faults");
+        await using (var db = NpgsqlDataSource.Create(connectionString))
+        {
+            var data = new TestData(db);
+            var workspace = await data.WorkspaceAsync();
+            await data.SeedAsync(workspace.Id, 300);
+            key = (await data.KeyAsync(workspace.Id)).Token;
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        // The 500s here are the point of the test: their error logs (with stack traces) would only bury its output.
+        factory = new ApiFactory(connectionString, new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:RoofKit.Api.Errors.ApiExceptionHandler"] = "Critical",
+        });
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        await factory.DisposeAsync();
+        await server.DisposeAsync();
+    }
+
+    [Test]
+    public async Task ShouldAnswer500WithinFiveSecondsWhileTheDatabaseIsDownAndServeAgainWhenItIsBack()
+    {
+        using var client = factory.CreateClient();
+        client.Timeout = TimeSpan.FromSeconds(60);
+        var cursor = (await JsonAsync(await SendAsync(client, "/api/v1/leads?limit=5", key))).GetProperty("next_cursor").GetString()!;
+        var requests = Requests(cursor);
+
+        // Up: every request works, and the pool holds open connections to the server that is about to die.
+        foreach (var (path, token, up, _) in requests)
+        {
+            using var response = await SendAsync(client, path, token);
+            ((int)response.StatusCode).Should().Be(up, path);
+        }
+
+        await server.StopServerAsync();
+
+        // The first round meets the pool's broken connections, the second a server that refuses connections.
+        for (var round = 1; round <= 2; round++)
+        {
+            foreach (var (path, token, _, down) in requests)
+            {
+                var clock = Stopwatch.StartNew();
+                using var response = await SendAsync(client, path, token);
+                clock.Stop();
+
+                var body = await response.Content.ReadAsStringAsync();
+                ((int)response.StatusCode).Should().Be(down, $"{path} in round {round}: {body}");
+                clock.Elapsed.Should().BeLessThan(Bound, $"{path} in round {round} must not hang on the dead database");
+                if (down == 500)
+                {
+                    ErrorResponseShape.Problems(response, body, path + token).Should().BeEmpty(path);
+                    JsonDocument.Parse(body).RootElement.GetProperty("error").GetProperty("code").GetString().Should().Be("internal_error");
+                }
+                else
+                {
+                    JsonDocument.Parse(body).RootElement.GetProperty("status").GetString().Should().Be("unavailable");
+                }
+            }
+        }
+
+        await server.StartServerAsync();
+
+        // The same API instance, never restarted: once /healthz sees the database, every endpoint serves again.
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            using var health = await SendAsync(client, "/healthz", null);
+            if (health.StatusCode == HttpStatusCode.OK)
+            {
+                break;
+            }
+
+            deadline.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(30), "/healthz must see the database again");
+            await Task.Delay(200);
+        }
+
+        for (var round = 1; round <= 2; round++)
+        {
+            foreach (var (path, token, up, _) in requests)
+            {
+                using var response = await SendAsync(client, path, token);
+                ((int)response.StatusCode).Should().Be(up, $"{path} after the database came back (round {round}): {await response.Content.ReadAsStringAsync()}");
+            }
+        }
+    }
+
+    /// <summary>Every endpoint, with what it answers while the database is up and while it is down.</summary>
+    private List<(string Path, string? Token, int Up, int Down)> Requests(string cursor) =>
+    [
+        ("/healthz", null, 200, 503),
+        ("/api/v1/leads", key, 200, 500),
+        ("/api/v1/leads?source=google&limit=10", key, 200, 500),
+        ("/api/v1/leads?cursor=" + Uri.EscapeDataString(cursor), key, 200, 500),
+        ("/api/v1/leads/export", key, 200, 500),
+        ("/api/v1/leads/export?limit=10&cursor=" + Uri.EscapeDataString(cursor), key, 200, 500),
+        ("/api/v1/status-stages", key, 200, 500),
+        // Failed authentications count in the invalid-auth bucket, which lives in the database too.
+        ("/api/v1/leads", null, 401, 500),
+        ("/api/v1/status-stages", ApiKeyToken.Generate().Text, 401, 500),
+    ];
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string path, string? token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        request.Headers.Add("X-Forwarded-For", $"10.7.{Random.Shared.Next(256)}.{Random.Shared.Next(1, 255)}");
+        return await client.SendAsync(request);
+    }
+
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
+    {
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+    }
+}
