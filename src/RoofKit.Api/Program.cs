@@ -9,7 +9,14 @@ if (AdminCli.Handles(args))
 }
 
 var builder = WebApplication.CreateBuilder(args);
-builder.WebHost.ConfigureKestrel(options => options.AddServerHeader = false);
+builder.WebHost.ConfigureKestrel(options =>
+{
+    options.AddServerHeader = false;
+    // A next-page request carries a cursor (up to 16 KiB) and may repeat long non-ASCII filters, percent-encoded;
+    // Kestrel's 8 KiB default would refuse such valid requests with a bare 414.
+    options.Limits.MaxRequestLineSize = 64 * 1024;
+    options.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
+});
 
 builder.Services
     .AddApplicationServices(builder.Configuration)
