@@ -37,21 +37,7 @@ mkdir -p "$OUT"
 say() { printf 'bench: %s\n' "$*" >&2; }
 
 # --- tools ------------------------------------------------------------------------------------
-apt_install() {
-  if [ "$(id -u)" -eq 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2 ||
-      { DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2; }
-  else
-    sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
-  fi
-}
-for tool in curl python3 wrk; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    say "installing $tool (apt-get)"
-    apt_install "$tool"
-  fi
-done
+ensure_commands curl python3 wrk
 pg_ensure_installed
 if [ ! -x "$PG_BIN/pgbench" ]; then
   say "pgbench not found next to $PG_BIN/psql; installing postgresql-contrib"

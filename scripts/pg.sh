@@ -5,6 +5,7 @@
 # and return non-zero on failure instead of exiting, so callers decide (they run with set -e).
 #
 #   pg_ensure_installed          find initdb (or apt-get install postgresql); sets PG_BIN
+#   apt_install PKG..., ensure_commands CMD...   Debian packages, with sudo when not root
 #   pg_start DIR PORT [fast]     initdb if needed, start on 127.0.0.1:PORT, wait until ready
 #   pg_stop DIR                  fast shutdown; fine if it is not running
 #   pg_remove DIR                stop and delete the cluster (also its /tmp home, see below)
@@ -46,6 +47,22 @@ _pg_apt() {
     _pg_say "need root or sudo to run: apt-get $*"
     return 1
   fi
+}
+
+# Install Debian packages; refresh the package lists only when a plain install fails.
+apt_install() {
+  _pg_apt install -y -qq --no-install-recommends "$@" >&2 ||
+    { _pg_apt update -qq >&2 && _pg_apt install -y -qq --no-install-recommends "$@" >&2; }
+}
+
+# Install the Debian package of each named command (same name) that is not on PATH.
+ensure_commands() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 && continue
+    _pg_say "installing $tool (apt-get)"
+    apt_install "$tool"
+  done
 }
 
 # Print the bin directory of the newest PostgreSQL found (a dir with initdb, pg_ctl, psql, pg_isready).

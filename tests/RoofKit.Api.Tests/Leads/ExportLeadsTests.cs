@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Net;
 using System.Text;
 using Dapper;
+using RoofKit.Testing;
 using RoofKit.Api.Formatters;
 using RoofKit.Api.Tests.Support;
 using RoofKit.Domain.ApiKeys;

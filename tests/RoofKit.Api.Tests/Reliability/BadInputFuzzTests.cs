@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
+using RoofKit.Testing;
 using RoofKit.Api.Formatters;
 using RoofKit.Api.Tests.Support;
 using RoofKit.Domain.ApiKeys;

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Dapper;
 using Npgsql;
+using RoofKit.Testing;
 using RoofKit.Api.Tests.Support;
 
 namespace RoofKit.Api.Tests.Reliability;

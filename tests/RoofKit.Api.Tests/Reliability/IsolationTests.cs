@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Dapper;
 using Npgsql;
+using RoofKit.Testing;
 using RoofKit.Api.Tests.Support;
 using RoofKit.Application.Leads.Common;
 

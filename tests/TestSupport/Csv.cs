@@ -1,6 +1,6 @@
 using CsvHelper;
 
-namespace RoofKit.Api.Tests.Support;
+namespace RoofKit.Testing;
 
 /// <summary>Reads CSV back with CsvHelper's reader, header row included as the first record.</summary>
 public static class Csv
