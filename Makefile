@@ -45,3 +45,10 @@ bench:
 .PHONY: soak
 soak:
 	@bench/soak.sh
+
+## Real concurrent writers (transactions open 0-20 s) against a partner running the README's sync recipe, at
+## SYNC_SIM_CHANGES (default 100,000) changes; fails on any row missing, stale or undeleted. Writes bench/SYNC.md.
+.PHONY: sync-sim
+sync-sim:
+	@SYNC_SIM_CHANGES=$${SYNC_SIM_CHANGES:-100000} SYNC_SIM_REPORT=$(CURDIR)/bench/SYNC.md \
+		scripts/test.sh --filter 'FullyQualifiedName~SyncSimulationTests' --logger 'console;verbosity=normal'

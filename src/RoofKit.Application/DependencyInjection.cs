@@ -35,6 +35,7 @@ public static class DependencyInjection
         services.Configure<SyncOptions>(configuration.GetSection(SyncOptions.SectionName));
         services.AddSingleton<LeadCursorProtector>();
         services.AddScoped<LeadQueryPlanner>();
+        services.AddSingleton<SyncWatermark>();
         services.AddScoped<RateLimitContext>();
         services.AddSingleton(TimeProvider.System);
         return services;

@@ -3,8 +3,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using RoofKit.Application.Common.Interfaces;
 using RoofKit.Infrastructure.Persistence;
 using RoofKit.Infrastructure.RateLimiting;
+using RoofKit.Infrastructure.Sync;
 
 namespace RoofKit.Infrastructure;
 
@@ -36,6 +38,8 @@ public static class DependencyInjection
             .AddClasses(classes => classes.Where(t => t.Name.EndsWith("Admin", StringComparison.Ordinal) || t.Name.EndsWith("Seeder", StringComparison.Ordinal)))
             .AsSelf()
             .WithSingletonLifetime());
+        // The sync window's view of open transactions (ADR-006); not a repository or store, so named here.
+        services.AddSingleton<ISyncHorizon, SyncHorizonReader>();
         return services;
     }
 
@@ -43,6 +47,8 @@ public static class DependencyInjection
     public static IServiceCollection AddInfrastructureBackgroundServices(this IServiceCollection services)
     {
         services.AddHostedService<RateLimitCounterCleanup>();
+        services.AddSingleton<DeletionRetentionPurge>();
+        services.AddHostedService(provider => provider.GetRequiredService<DeletionRetentionPurge>());
         return services;
     }
 

@@ -45,7 +45,7 @@ public sealed class ClientApiFactory(string connectionString) : WebApplicationFa
 /// <summary>A workspace with seeded leads and keys, and generated clients that call the API with them.</summary>
 public abstract class GeneratedClientTestBase
 {
-    private NpgsqlDataSource db = null!;
+    protected NpgsqlDataSource Db { get; private set; } = null!;
 
     protected ClientApiFactory Factory { get; private set; } = null!;
 
@@ -61,11 +61,11 @@ public abstract class GeneratedClientTestBase
     public async Task StartAsync()
     {
         await ClientDatabase.Database.ResetAsync();
-        db = ClientDatabase.Database.CreateDataSource();
-        var workspace = await new WorkspaceAdmin(db).CreateAsync($"client-{Guid.NewGuid():N}"[..20], "Client Test Roofing", CancellationToken.None);
+        Db = ClientDatabase.Database.CreateDataSource();
+        var workspace = await new WorkspaceAdmin(Db).CreateAsync($"client-{Guid.NewGuid():N}"[..20], "Client Test Roofing", CancellationToken.None);
         WorkspaceId = workspace.Id;
-        await new LeadSeeder(db).SeedAsync(workspace.Id, Leads, seed: 42, progress: null, CancellationToken.None);
-        var keys = new ApiKeyAdmin(db);
+        await new LeadSeeder(Db).SeedAsync(workspace.Id, Leads, seed: 42, progress: null, CancellationToken.None);
+        var keys = new ApiKeyAdmin(Db);
         FullKey = (await keys.CreateAsync(workspace.Id, "client full", Scopes.All, CancellationToken.None)).Token;
         ReadOnlyKey = (await keys.CreateAsync(workspace.Id, "client read", [Scopes.LeadsRead], CancellationToken.None)).Token;
         Factory = new ClientApiFactory(ClientDatabase.Database.ConnectionString);
@@ -75,7 +75,7 @@ public abstract class GeneratedClientTestBase
     public async Task StopAsync()
     {
         await Factory.DisposeAsync();
-        await db.DisposeAsync();
+        await Db.DisposeAsync();
     }
 
     /// <summary>The generated client on an HttpClient that sends <paramref name="token"/> (none: no Authorization).</summary>

@@ -83,11 +83,43 @@ public sealed class GeneratedClientTests : GeneratedClientTestBase
     }
 
     [Test]
+    public async Task ShouldPageDeletionsAndSurfaceAnExpiredWindowAsATypedException()
+    {
+        // Leads of their own, deleted by SQL: the seeded ones stay for the other tests.
+        var ids = Enumerable.Range(0, 25).Select(_ => Guid.NewGuid()).ToArray();
+        await using (var connection = await Db.OpenConnectionAsync())
+        {
+            await Dapper.SqlMapper.ExecuteAsync(connection,
+                "INSERT INTO leads (id, workspace_id, first_name) SELECT unnest(@ids), @workspace, 'Gone'", new { ids, workspace = WorkspaceId });
+            await Dapper.SqlMapper.ExecuteAsync(connection, "DELETE FROM leads WHERE id = ANY(@ids)", new { ids });
+        }
+
+        var client = Client(ReadOnlyKey);
+        var deleted = new List<Guid>();
+        string? cursor = null;
+        do
+        {
+            var response = await client.ListLeadDeletionsAsync(cursor: cursor, limit: 10);
+            Header(response.Headers, "X-Sync-Watermark").Should().MatchRegex(@"Z$");
+            deleted.AddRange(response.Result.Data.Select(d => d.Id));
+            response.Result.Data.Should().OnlyContain(d => d.Deleted_at.Offset == TimeSpan.Zero);
+            cursor = response.Result.Next_cursor;
+        }
+        while (cursor is not null);
+
+        deleted.Should().BeEquivalentTo(ids);
+        var expired = (await FluentActions.Awaiting(() => client.ListLeadDeletionsAsync(from: DateTimeOffset.UtcNow.AddDays(-31)))
+            .Should().ThrowAsync<RoofKitApiException<ErrorResponse>>()).Which;
+        Status(expired).Should().Be(HttpStatusCode.Gone);
+        expired.Result.Error.Code.Should().Be("sync_expired");
+    }
+
+    [Test]
     public async Task ShouldSendTimeFiltersWithTheirOffset()
     {
         var client = Client(FullKey);
         var all = (await client.ListLeadsAsync(limit: 200)).Result.Data.ToList();
-        // Times are shown to the millisecond but stored to the microsecond, and some leads share one: `from` is the
+        // Times are stored and shown to the millisecond, and some leads share one: `from` is the
         // time of a lead that follows the one before it, `to` 1 ms past a lead that the next follows by 2 ms or more.
         var first = Enumerable.Range(30, 20).First(i => all[i].Updated_at > all[i - 1].Updated_at);
         var last = Enumerable.Range(89, 20).First(i => all[i + 1].Updated_at - all[i].Updated_at >= TimeSpan.FromMilliseconds(2));

@@ -2,7 +2,9 @@ using MediatR;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using RoofKit.Api.Infrastructure;
+using RoofKit.Application.Leads.Common;
 using RoofKit.Application.Leads.Queries.ExportLeads;
+using RoofKit.Application.Leads.Queries.ListDeletions;
 using RoofKit.Application.Leads.Queries.ListLeads;
 
 namespace RoofKit.Api.Controllers;
@@ -21,6 +23,20 @@ public sealed class LeadsController(IMediator mediator) : ControllerBase
     public async Task<LeadPage> List(CancellationToken cancellationToken)
     {
         var page = await mediator.Send(new ListLeadsQuery(Request.Query.ToLeadQueryParameters()), cancellationToken);
+        Response.Headers["X-Sync-Watermark"] = ApiJson.Timestamp(page.SyncWatermark);
+        return page;
+    }
+
+    /// <summary>List deleted leads</summary>
+    /// <remarks>Leads deleted in the sync window, oldest deletion first, so an incremental sync can delete its copies too. Follow <c>next_cursor</c> while <c>has_more</c> is true; start the next run with <c>from</c> = this run's <c>X-Sync-Watermark</c>. Deletions are kept for 30 days: an older <c>from</c> is 410 <c>sync_expired</c>.</remarks>
+    /// <response code="200">One page of deletions.</response>
+    [HttpGet("deletions", Name = "listLeadDeletions")]
+    [LeadQueryParameters(ListDeletionsQuery.DefaultLimit, ListDeletionsQuery.MaxLimit, Deletions = true)]
+    [Produces("application/json")]
+    public async Task<DeletionPage> Deletions(CancellationToken cancellationToken)
+    {
+        var page = await mediator.Send(
+            new ListDeletionsQuery(Request.Query.ToLeadQueryParameters(LeadQueryParameters.DeletionNames)), cancellationToken);
         Response.Headers["X-Sync-Watermark"] = ApiJson.Timestamp(page.SyncWatermark);
         return page;
     }

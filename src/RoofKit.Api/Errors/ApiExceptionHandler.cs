@@ -42,6 +42,7 @@ public sealed class ApiExceptionHandler(
             ForbiddenException { Code: "insufficient_scope" } e => (403, Body(e.Code, e.Message, null, null), null,
                 $"Bearer realm=\"{ApiKeyAuthenticationHandler.Realm}\", error=\"insufficient_scope\", scope=\"{e.Scope}\""),
             ForbiddenException e => (403, Body(e.Code, e.Message, null, null), null, null),
+            SyncExpiredException e => (410, Body("sync_expired", e.Message, "from", null), null, null),
             RateLimitExceededException e => (429, Body("rate_limited", e.Message, null, null), e.Decision, (string?)null),
             BadHttpRequestException e => (e.StatusCode, Body("invalid_request", "The request could not be read.", null, null), null, null),
             _ => (500, Body("internal_error", InternalMessage, null, null), null, null),

@@ -5,8 +5,8 @@ namespace RoofKit.Api.Infrastructure;
 public static class LeadQueryBinding
 {
     /// <summary>The query string as the lead query's raw parameters, unknown and repeated names included.</summary>
-    public static LeadQueryParameters ToLeadQueryParameters(this IQueryCollection query) =>
-        LeadQueryParameters.FromQuery(query.Select(q => new KeyValuePair<string, string?[]>(q.Key, q.Value.ToArray())));
+    public static LeadQueryParameters ToLeadQueryParameters(this IQueryCollection query, IReadOnlyList<string>? known = null) =>
+        LeadQueryParameters.FromQuery(query.Select(q => new KeyValuePair<string, string?[]>(q.Key, q.Value.ToArray())), known);
 }
 
 /// <summary>
@@ -19,4 +19,7 @@ public sealed class LeadQueryParametersAttribute(int defaultLimit, int maxLimit)
     public int DefaultLimit { get; } = defaultLimit;
 
     public int MaxLimit { get; } = maxLimit;
+
+    /// <summary>The deletions feed's parameters (<see cref="LeadQueryParameters.DeletionNames"/>) instead of the lead query's.</summary>
+    public bool Deletions { get; init; }
 }

@@ -22,10 +22,11 @@ public sealed class LeadQueryParametersProcessor : IOperationProcessor
             return true;
         }
 
-        var parameters = Describe(limits);
-        if (!parameters.Select(p => p.Name).SequenceEqual(LeadQueryParameters.Names))
+        var known = limits.Deletions ? LeadQueryParameters.DeletionNames : LeadQueryParameters.Names;
+        var parameters = (limits.Deletions ? DescribeDeletions(limits) : Describe(limits)).Where(p => known.Contains(p.Name)).ToList();
+        if (!parameters.Select(p => p.Name).SequenceEqual(known))
         {
-            throw new InvalidOperationException("OpenAPI: the documented lead query parameters differ from LeadQueryParameters.Names.");
+            throw new InvalidOperationException("OpenAPI: the documented query parameters differ from the endpoint's known names.");
         }
 
         foreach (var parameter in parameters)
@@ -67,6 +68,16 @@ public sealed class LeadQueryParametersProcessor : IOperationProcessor
                 Default = limits.DefaultLimit,
             },
             Math.Min(limits.DefaultLimit, 100)),
+    ];
+
+    private static List<OpenApiParameter> DescribeDeletions(LeadQueryParametersAttribute limits) =>
+    [
+        Query("from", "Inclusive deleted_at lower bound. RFC 3339 with an offset; start each run with the previous run's "
+            + "`X-Sync-Watermark`. Older than the retention (30 days by default) is 410 `sync_expired`. Example: `2026-11-01T00:00:00Z`.",
+            new JsonSchema { Type = JsonObjectType.String, Format = JsonFormatStrings.DateTime }),
+        Query("to", "Inclusive deleted_at upper bound. RFC 3339 with an offset; must not be before `from`.",
+            new JsonSchema { Type = JsonObjectType.String, Format = JsonFormatStrings.DateTime }),
+        .. Describe(limits).Where(p => p.Name is "cursor" or "limit"),
     ];
 
     // Only limit has an example: Swagger UI fills "Try it out" with examples, and example filters would match nothing.

@@ -1,5 +1,6 @@
 using Newtonsoft.Json.Linq;
 using NSwag;
+using RoofKit.Application.Leads.Queries.ListDeletions;
 using RoofKit.Application.Leads.Queries.ListLeads;
 using RoofKit.Application.StatusStages.Queries.ListStatusStages;
 
@@ -49,6 +50,17 @@ internal static class OpenApiExamples
         ["next_cursor"] = Cursor,
     };
 
+    private static readonly JToken DeletionPage = JToken.Parse($$"""
+        {
+          "data": [
+            { "id": "5d0c7a9e-1f2b-4c3d-8e4f-a5b6c7d8e9f0", "deleted_at": "2026-11-26T17:40:03.250Z" },
+            { "id": "9b1f3c2e-5a7d-4e8f-b6a1-0c2d3e4f5a6b", "deleted_at": "2026-11-27T09:02:44.918Z" }
+          ],
+          "has_more": true,
+          "next_cursor": "{{Cursor}}"
+        }
+        """);
+
     private static readonly JToken StatusStages = JToken.Parse("""
         {
           "data": [
@@ -61,6 +73,7 @@ internal static class OpenApiExamples
 
     public static object? ForResponse(Type type) =>
         type == typeof(LeadPage) ? LeadPage
+        : type == typeof(DeletionPage) ? DeletionPage
         : type == typeof(StatusStageList) ? StatusStages
         : null;
 
@@ -87,6 +100,12 @@ internal static class OpenApiExamples
         ["insufficient_scope"] = Example("The key lacks this operation's scope",
             "insufficient_scope", $"The API key lacks the scope '{scope}' that this endpoint requires."),
         ["workspace_inactive"] = Example("The key's workspace is suspended or closed", "workspace_inactive", "The API key's workspace is not active."),
+    };
+
+    public static readonly IReadOnlyDictionary<string, OpenApiExample> Gone = new Dictionary<string, OpenApiExample>
+    {
+        ["sync_expired"] = Example("from is older than the deletions feed keeps",
+            "sync_expired", "Deletions before 2026-10-28T10:15:00Z are no longer kept; sync in full.", "from"),
     };
 
     public static readonly IReadOnlyDictionary<string, OpenApiExample> TooManyRequests = new Dictionary<string, OpenApiExample>

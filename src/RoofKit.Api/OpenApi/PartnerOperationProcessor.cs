@@ -60,6 +60,12 @@ public sealed class PartnerOperationProcessor : IOperationProcessor
                 [.. RateLimitHeaders(), RequestId()], OpenApiExamples.BadRequest(leadQuery.MaxLimit));
         }
 
+        if (leadQuery is { Deletions: true })
+        {
+            operation.Responses["410"] = Error("`from` is older than the deletions feed keeps (`Sync:DeletionRetentionDays`, 30 by default): sync in full.",
+                error, [.. RateLimitHeaders(), RequestId()], OpenApiExamples.Gone);
+        }
+
         operation.Responses["401"] = Error("Missing, malformed, revoked, deleted, or unknown API key.", error,
             [("WWW-Authenticate", Header(
                 "Documented response header: the Bearer challenge, `Bearer realm=\"RoofKit Partner API\"` for a missing key, "

@@ -4,6 +4,8 @@ using System.Text.Json.Serialization;
 using NJsonSchema;
 using NJsonSchema.Generation;
 using RoofKit.Api.Errors;
+using RoofKit.Application.Leads.Common;
+using RoofKit.Application.Leads.Queries.ListDeletions;
 using RoofKit.Application.Leads.Queries.ListLeads;
 using RoofKit.Application.StatusStages.Queries.ListStatusStages;
 using RoofKit.Domain.Leads;
@@ -23,6 +25,8 @@ public sealed class PartnerSchemaProcessor : ISchemaProcessor
     private static readonly Dictionary<Type, string> TypeDescriptions = new()
     {
         [typeof(LeadPage)] = "One page of leads, oldest change first. While `has_more` is true, pass `next_cursor` as `cursor` for the next page.",
+        [typeof(DeletionPage)] = "One page of deleted leads, oldest deletion first. While `has_more` is true, pass `next_cursor` as `cursor` for the next page.",
+        [typeof(LeadDeletion)] = "A deleted lead: delete your copy with this id.",
         [typeof(Lead)] = "A lead: the export's columns as snake_case fields, null where a value is missing.",
         [typeof(StatusStageList)] = "The workspace's pipeline stages in order.",
         [typeof(StatusStage)] = "One step of the workspace's pipeline; map a lead's `status_stage_id` to it.",
@@ -36,6 +40,11 @@ public sealed class PartnerSchemaProcessor : ISchemaProcessor
         [(typeof(LeadPage), "data")] = "The page's leads, ordered by `updated_at`, then `id`.",
         [(typeof(LeadPage), "has_more")] = "true when more leads match after this page.",
         [(typeof(LeadPage), "next_cursor")] = "Cursor for the next page; null on the last page.",
+        [(typeof(DeletionPage), "data")] = "The page's deletions, ordered by `deleted_at`, then `id`.",
+        [(typeof(DeletionPage), "has_more")] = "true when more deletions match after this page.",
+        [(typeof(DeletionPage), "next_cursor")] = "Cursor for the next page; null on the last page.",
+        [(typeof(LeadDeletion), "id")] = "The deleted lead's id.",
+        [(typeof(LeadDeletion), "deleted_at")] = "When the lead was deleted, RFC 3339 UTC with milliseconds; the sort key and the `from`/`to` filter.",
         [(typeof(Lead), "id")] = "The lead's id; upsert by it (a sync may deliver a row twice).",
         [(typeof(Lead), "status_stage_id")] = "The lead's pipeline stage (see listStatusStages).",
         [(typeof(Lead), "status_stage_name")] = "The name of that stage.",
@@ -44,7 +53,8 @@ public sealed class PartnerSchemaProcessor : ISchemaProcessor
         [(typeof(StatusStage), "position")] = "The stage's place in the pipeline, ascending.",
         [(typeof(StatusStage), "kind")] = "open while the lead is being worked, won or lost when it is closed.",
         [(typeof(ErrorBody), "code")] = "Stable error code: invalid_request, unknown_parameter, invalid_cursor (400); missing_api_key, "
-            + "invalid_api_key (401); insufficient_scope, workspace_inactive (403); rate_limited, auth_rate_limited (429); internal_error (500).",
+            + "invalid_api_key (401); insufficient_scope, workspace_inactive (403); sync_expired (410); rate_limited, auth_rate_limited, "
+            + "concurrency_limited (429); internal_error (500); unavailable (503).",
         [(typeof(ErrorBody), "message")] = "A human-readable explanation.",
         [(typeof(ErrorBody), "param")] = "The query parameter at fault, for validation errors.",
         [(typeof(ErrorBody), "details")] = "Every problem found, for validation errors.",

@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using RoofKit.Infrastructure.Persistence;
 
 namespace RoofKit.Infrastructure.RateLimiting;
 
@@ -12,7 +13,6 @@ namespace RoofKit.Infrastructure.RateLimiting;
 public sealed class RateLimitCounterCleanup(NpgsqlDataSource primary, TimeProvider clock, ILogger<RateLimitCounterCleanup> logger)
     : BackgroundService
 {
-    private const int BatchSize = 5000;
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(60);
 
     /// <summary>
@@ -25,18 +25,9 @@ public sealed class RateLimitCounterCleanup(NpgsqlDataSource primary, TimeProvid
             DELETE FROM rate_limit_counters
             WHERE ctid IN (SELECT ctid FROM rate_limit_counters WHERE expires_at < @Now LIMIT @BatchSize)
             """;
-        var now = clock.GetUtcNow().UtcDateTime;
-        await using var connection = await primary.OpenConnectionAsync(cancellationToken);
-        var total = 0;
-        int deleted;
-        do
-        {
-            deleted = await connection.ExecuteAsync(new CommandDefinition(
-                sql, new { Now = now, BatchSize }, cancellationToken: cancellationToken));
-            total += deleted;
-        }
-        while (deleted == BatchSize);
-        return total;
+        var parameters = new DynamicParameters();
+        parameters.Add("Now", clock.GetUtcNow().UtcDateTime);
+        return await BatchedDelete.RunAsync(primary, sql, parameters, cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

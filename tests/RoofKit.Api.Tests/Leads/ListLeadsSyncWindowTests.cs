@@ -30,7 +30,7 @@ public sealed class ListLeadsSyncWindowTests : ApiTestBase
         var now = clock.GetUtcNow().UtcDateTime;
         var old = await Data.LeadAsync(workspace, now.AddMinutes(-10));
         var atBoundary = await Data.LeadAsync(workspace, now.AddSeconds(-SettleLagSeconds));
-        var justInside = await Data.LeadAsync(workspace, now.AddSeconds(-SettleLagSeconds).AddTicks(10));
+        var justInside = await Data.LeadAsync(workspace, now.AddSeconds(-SettleLagSeconds).AddMilliseconds(1));
         var recent = await Data.LeadAsync(workspace, now.AddSeconds(-5));
         var current = await Data.LeadAsync(workspace, now);
         var ahead = await Data.LeadAsync(workspace, now.AddSeconds(3)); // another server's clock runs ahead
@@ -119,9 +119,10 @@ public sealed class ListLeadsSyncWindowTests : ApiTestBase
     {
         var (workspace, client) = await WorkspaceAsync();
         var now = clock.GetUtcNow().UtcDateTime;
-        var to = now.AddHours(-2).AddTicks(1230);
+        // Timestamps are kept at millisecond precision, the precision they are shown in (CONTRACT.md §6).
+        var to = now.AddHours(-2).AddMilliseconds(123);
         var inside = await Data.LeadAsync(workspace, to);
-        await Data.LeadAsync(workspace, to.AddTicks(10));
+        await Data.LeadAsync(workspace, to.AddMilliseconds(1));
 
         var run = await ReadAllAsync(client, $"to={Rfc3339(to)}");
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using RoofKit.Testing;
 
 namespace RoofKit.Api.Tests.Support;
@@ -11,7 +12,8 @@ namespace RoofKit.Api.Tests.Support;
 /// The real API in-process on a test database. Requests come from 127.0.0.1, a trusted proxy, so a test
 /// can choose its client address with X-Forwarded-For.
 /// </summary>
-public sealed class ApiFactory(string connectionString, IDictionary<string, string?>? settings = null, TimeProvider? clock = null)
+public sealed class ApiFactory(
+    string connectionString, IDictionary<string, string?>? settings = null, TimeProvider? clock = null, LogSink? logs = null)
     : WebApplicationFactory<Program>
 {
     public const string SigningKey = "test-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz";
@@ -36,6 +38,11 @@ public sealed class ApiFactory(string connectionString, IDictionary<string, stri
 
             configuration.AddInMemoryCollection(values);
         });
+        if (logs is not null)
+        {
+            builder.ConfigureLogging(logging => logging.AddProvider(logs));
+        }
+
         builder.ConfigureServices(services =>
         {
             if (clock is not null)

@@ -19,13 +19,16 @@ public abstract class ApiTestBase
 
     protected virtual TimeProvider? Clock => null;
 
+    /// <summary>Where the API's warnings go, for tests that check what operators are told.</summary>
+    protected LogSink Logs { get; } = new();
+
     [OneTimeSetUp]
     public async Task StartApiAsync()
     {
         await AssemblyDatabase.Database.ResetAsync();
         Db = AssemblyDatabase.Database.CreateDataSource();
         Data = new TestData(Db);
-        Factory = new ApiFactory(AssemblyDatabase.Database.ConnectionString, Settings, Clock);
+        Factory = new ApiFactory(AssemblyDatabase.Database.ConnectionString, Settings, Clock, Logs);
         await OneTimeSetUpAsync();
     }
 

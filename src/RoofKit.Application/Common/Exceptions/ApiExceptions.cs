@@ -36,3 +36,10 @@ public sealed class RateLimitExceededException(RateLimitDecision decision)
 {
     public RateLimitDecision Decision { get; } = decision;
 }
+
+/// <summary>The deletions asked for are older than the feed keeps (410 <c>sync_expired</c>): the client must sync in full.</summary>
+public sealed class SyncExpiredException(DateTime keptSince)
+    : Exception($"Deletions before {keptSince:yyyy-MM-dd'T'HH:mm:ss'Z'} are no longer kept; sync in full.")
+{
+    public DateTime KeptSince { get; } = keptSince;
+}

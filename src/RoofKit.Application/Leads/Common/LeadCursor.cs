@@ -7,8 +7,21 @@ using RoofKit.Application.Common.Exceptions;
 
 namespace RoofKit.Application.Leads.Common;
 
-/// <summary>A position in the (updated_at, id) order that keyset pagination resumes after.</summary>
+/// <summary>
+/// A position in the (time, id) order that keyset pagination resumes after: updated_at for leads, deleted_at for
+/// the deletions feed.
+/// </summary>
 public readonly record struct KeysetPosition(DateTime UpdatedAt, Guid Id);
+
+/// <summary>
+/// Which feed a cursor pages (its first byte): a lead cursor works for list and export alike, never for
+/// the deletions feed, and the other way round.
+/// </summary>
+public enum CursorKind : byte
+{
+    Leads = 1,
+    Deletions = 2,
+}
 
 /// <summary>What a cursor carries: the workspace, where to resume, the run's sync window and its filters.</summary>
 public sealed record LeadCursor(Guid WorkspaceId, KeysetPosition After, DateTime Watermark, LeadFilter Filter);
@@ -22,8 +35,8 @@ public sealed class CursorOptions
 }
 
 /// <summary>
-/// Turns cursors into opaque, signed text and back: <c>base64url(version || json || HMAC-SHA256)</c>.
-/// Any change to a byte, another version, or another workspace makes <see cref="Unprotect"/> throw
+/// Turns cursors into opaque, signed text and back: <c>base64url(kind || json || HMAC-SHA256)</c>,
+/// where the kind byte is also the format's version. Any change to a byte, another kind or version, or another workspace makes <see cref="Unprotect"/> throw
 /// <see cref="InvalidCursorException"/>.
 /// </summary>
 public sealed class LeadCursorProtector
@@ -34,7 +47,6 @@ public sealed class LeadCursorProtector
     /// </summary>
     public const int MaxLength = 16 * 1024;
 
-    private const byte Version = 1;
     private const int MacLength = 32;
     private readonly byte[] key;
 
@@ -49,18 +61,18 @@ public sealed class LeadCursorProtector
         key = Encoding.UTF8.GetBytes(signingKey);
     }
 
-    public string Protect(LeadCursor cursor)
+    public string Protect(LeadCursor cursor, CursorKind kind = CursorKind.Leads)
     {
         var payload = JsonSerializer.SerializeToUtf8Bytes(
             new Payload(cursor.WorkspaceId, cursor.After.UpdatedAt.Ticks, cursor.After.Id, cursor.Watermark.Ticks, cursor.Filter));
         var bytes = new byte[1 + payload.Length + MacLength];
-        bytes[0] = Version;
+        bytes[0] = (byte)kind;
         payload.CopyTo(bytes, 1);
         HMACSHA256.HashData(key, bytes.AsSpan(0, 1 + payload.Length), bytes.AsSpan(1 + payload.Length));
         return Base64Url.EncodeToString(bytes);
     }
 
-    public LeadCursor Unprotect(string text, Guid workspaceId)
+    public LeadCursor Unprotect(string text, Guid workspaceId, CursorKind kind = CursorKind.Leads)
     {
         byte[] bytes;
         try
@@ -73,7 +85,7 @@ public sealed class LeadCursorProtector
         }
 
         // The decoder forgives padding, '%' and whitespace; a cursor is only ever accepted exactly as it was issued.
-        if (bytes.Length <= 1 + MacLength || bytes[0] != Version || !Base64Url.EncodeToString(bytes).Equals(text, StringComparison.Ordinal))
+        if (bytes.Length <= 1 + MacLength || bytes[0] != (byte)kind || !Base64Url.EncodeToString(bytes).Equals(text, StringComparison.Ordinal))
         {
             throw new InvalidCursorException();
         }

@@ -6,8 +6,12 @@ namespace RoofKit.Application.Leads.Common;
 /// </summary>
 public sealed record LeadQueryParameters
 {
+    /// <summary>The lead query of list and export (CONTRACT.md §6).</summary>
     public static readonly IReadOnlyList<string> Names =
         ["source", "medium", "campaign", "from", "to", "status_stage_id", "search", "cursor", "limit"];
+
+    /// <summary>What the deletions feed takes (CONTRACT.md §6a): the sync window and paging, no lead filters.</summary>
+    public static readonly IReadOnlyList<string> DeletionNames = ["from", "to", "cursor", "limit"];
 
     public string? Source { get; init; }
 
@@ -33,15 +37,19 @@ public sealed record LeadQueryParameters
     /// <summary>Known names the request gave more than once.</summary>
     public IReadOnlyList<string> RepeatedParameters { get; init; } = [];
 
-    /// <summary>Builds the parameters from name/values pairs (a query string), sorting out unknown and repeated names.</summary>
-    public static LeadQueryParameters FromQuery(IEnumerable<KeyValuePair<string, string?[]>> query)
+    /// <summary>
+    /// Builds the parameters from name/values pairs (a query string), sorting out unknown and repeated names;
+    /// <paramref name="known"/> is the endpoint's set (<see cref="Names"/> unless given).
+    /// </summary>
+    public static LeadQueryParameters FromQuery(IEnumerable<KeyValuePair<string, string?[]>> query, IReadOnlyList<string>? known = null)
     {
+        known ??= Names;
         var values = new Dictionary<string, string?>(StringComparer.Ordinal);
         var unknown = new List<string>();
         var repeated = new List<string>();
         foreach (var (name, given) in query)
         {
-            if (!Names.Contains(name))
+            if (!known.Contains(name))
             {
                 unknown.Add(name);
             }

@@ -1,23 +1,23 @@
-using Microsoft.Extensions.Options;
 using RoofKit.Application.Common.Exceptions;
 using RoofKit.Application.Common.Interfaces;
 
 namespace RoofKit.Application.Leads.Common;
 
-/// <summary>A validated lead query turned into a slice to read and the means to continue after it.</summary>
-public sealed record LeadQueryPlan(LeadSliceRequest Slice, DateTime Watermark);
+/// <summary>A validated query turned into a slice to read and the means to continue after it.</summary>
+public sealed record LeadQueryPlan(LeadSliceRequest Slice, DateTime Watermark, CursorKind Kind);
 
 /// <summary>
-/// What list and export share: parse the parameters, resolve the cursor against the caller's workspace and
-/// filters, fix the sync window (first page) or take it from the cursor, and sign the next cursor.
+/// What list, export and the deletions feed share: parse the parameters, resolve the cursor against the caller's
+/// workspace and filters, fix the commit-safe sync window (first page) or take it from the cursor, and sign the
+/// next cursor.
 /// </summary>
 public sealed class LeadQueryPlanner(
     ICurrentApiKey currentApiKey,
     LeadCursorProtector cursors,
-    IOptions<SyncOptions> syncOptions,
-    TimeProvider clock)
+    SyncWatermark syncWatermark)
 {
-    public LeadQueryPlan Plan(LeadQueryParameters parameters, int defaultLimit, int maxLimit)
+    public async Task<LeadQueryPlan> PlanAsync(
+        LeadQueryParameters parameters, int defaultLimit, int maxLimit, CursorKind kind, CancellationToken cancellationToken)
     {
         var workspaceId = currentApiKey.Identity?.WorkspaceId
             ?? throw new InvalidOperationException("A lead query reached its handler without an authenticated API key.");
@@ -28,11 +28,11 @@ public sealed class LeadQueryPlanner(
 
         if (parameters.Cursor is null)
         {
-            var watermark = WindowEnd(requested.To);
-            return new LeadQueryPlan(new LeadSliceRequest(workspaceId, requested, null, watermark, limit), watermark);
+            var watermark = await syncWatermark.FixAsync(requested.To, cancellationToken);
+            return new LeadQueryPlan(new LeadSliceRequest(workspaceId, requested, null, watermark, limit), watermark, kind);
         }
 
-        var cursor = cursors.Unprotect(parameters.Cursor, workspaceId);
+        var cursor = cursors.Unprotect(parameters.Cursor, workspaceId, kind);
         if (requested.ConflictsWith(cursor.Filter))
         {
             throw new InvalidCursorException("The cursor was issued for other filters. Repeat the cursor's filters or leave them out.");
@@ -40,21 +40,10 @@ public sealed class LeadQueryPlanner(
 
         return new LeadQueryPlan(
             new LeadSliceRequest(workspaceId, cursor.Filter, cursor.After, cursor.Watermark, limit),
-            cursor.Watermark);
+            cursor.Watermark,
+            kind);
     }
 
     public string NextCursor(LeadQueryPlan plan, KeysetPosition last) =>
-        cursors.Protect(new LeadCursor(plan.Slice.WorkspaceId, last, plan.Watermark, plan.Slice.Filter));
-
-    /// <summary>
-    /// min(to, now - settle lag). The settled time is cut to the millisecond, so the watermark header states it
-    /// exactly; <c>to</c> is kept as given, because its bound is inclusive (a header that cuts it only makes the
-    /// next run start a little early, never late).
-    /// </summary>
-    private DateTime WindowEnd(DateTime? to)
-    {
-        var settled = clock.GetUtcNow().UtcDateTime - TimeSpan.FromSeconds(syncOptions.Value.SettleLagSeconds);
-        settled = new DateTime(settled.Ticks - (settled.Ticks % TimeSpan.TicksPerMillisecond), DateTimeKind.Utc);
-        return to is { } t && t < settled ? t : settled;
-    }
+        cursors.Protect(new LeadCursor(plan.Slice.WorkspaceId, last, plan.Watermark, plan.Slice.Filter), plan.Kind);
 }

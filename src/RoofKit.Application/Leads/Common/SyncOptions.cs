@@ -5,8 +5,14 @@ public sealed class SyncOptions
     public const string SectionName = "Sync";
 
     /// <summary>
-    /// How far behind the request time a run's window ends, so that a row whose transaction commits late
-    /// (its updated_at is its transaction's start) is not skipped. Default 5 s.
+    /// How far behind the request time a run's window ends at the least. The commit-safe watermark already stays
+    /// behind every open transaction; the lag also covers clocks that disagree by a little. Default 5 s.
     /// </summary>
     public double SettleLagSeconds { get; set; } = 5;
+
+    /// <summary>A watermark held back further than this by an open transaction is logged as a warning. Default 300 s.</summary>
+    public double WatermarkLagWarningSeconds { get; set; } = 300;
+
+    /// <summary>How long tombstones of deleted leads are kept for the deletions feed. Default 30 days.</summary>
+    public int DeletionRetentionDays { get; set; } = 30;
 }

@@ -18,9 +18,17 @@ public sealed class LeadQueryPlannerTests
 
     private readonly LeadCursorProtector protector = new(Options.Create(new CursorOptions { SigningKey = new string('k', 40) }));
     private TestClock clock = null!;
+    private FixedHorizon horizon = null!;
+    private RecordingLogger<SyncWatermark> logger = null!;
 
     [SetUp]
-    public void ResetClock() => clock = new TestClock(Now);
+    public void ResetClock()
+    {
+        clock = new TestClock(Now);
+        // The database's clock agrees with the API's, and no other transaction is open.
+        horizon = new FixedHorizon(new SyncHorizon(Now.UtcDateTime, null, null));
+        logger = new RecordingLogger<SyncWatermark>();
+    }
 
     [Test]
     public void ShouldEndTheWindowTheSettleLagBeforeNowToTheMillisecond()
@@ -37,7 +45,7 @@ public sealed class LeadQueryPlannerTests
     [Test]
     public void ShouldUseTheDefaultSettleLagOf5Seconds()
     {
-        var planner = new LeadQueryPlanner(new CurrentKey(Workspace), protector, Options.Create(new SyncOptions()), clock);
+        var planner = Create(Workspace, new SyncOptions());
 
         planner.Plan(LeadQueryRequests.Parse(""), 50, 200).Watermark
             .Should().Be(new DateTime(2026, 5, 4, 11, 59, 55, 987, DateTimeKind.Utc));
@@ -118,7 +126,7 @@ public sealed class LeadQueryPlannerTests
     [Test]
     public void ShouldRejectACursorOfAnotherWorkspace()
     {
-        var other = new LeadQueryPlanner(new CurrentKey(Guid.NewGuid()), protector, Options.Create(new SyncOptions()), clock);
+        var other = Create(Guid.NewGuid(), new SyncOptions());
         var first = other.Plan(LeadQueryRequests.Parse(""), 50, 200);
         var cursor = other.NextCursor(first, new KeysetPosition(DateTime.UnixEpoch, Guid.NewGuid()));
 
@@ -127,10 +135,102 @@ public sealed class LeadQueryPlannerTests
     }
 
     private LeadQueryPlanner Planner(double settleLagSeconds = 0) =>
-        new(new CurrentKey(Workspace), protector, Options.Create(new SyncOptions { SettleLagSeconds = settleLagSeconds }), clock);
+        Create(Workspace, new SyncOptions { SettleLagSeconds = settleLagSeconds });
+
+    private LeadQueryPlanner Create(Guid workspaceId, SyncOptions options) =>
+        new(new CurrentKey(workspaceId), protector, new SyncWatermark(horizon, Options.Create(options), clock, logger));
+
+    [Test]
+    public void ShouldStayBehindTheOldestOpenTransactionToTheMillisecond()
+    {
+        var started = Now.UtcDateTime.AddMinutes(-2).AddTicks(4321);
+        horizon = new FixedHorizon(new SyncHorizon(Now.UtcDateTime, started, 4242));
+
+        Planner(settleLagSeconds: 5).Plan(LeadQueryRequests.Parse(""), 50, 200).Watermark
+            .Should().Be(new DateTime(started.Ticks - (started.Ticks % TimeSpan.TicksPerMillisecond), DateTimeKind.Utc));
+        logger.Warnings.Should().BeEmpty("two minutes is below the 300 s warning threshold");
+    }
+
+    [Test]
+    public void ShouldNeverPassTheDatabasesClock()
+    {
+        horizon = new FixedHorizon(new SyncHorizon(Now.UtcDateTime.AddMinutes(-1), null, null));
+
+        Planner(settleLagSeconds: 5).Plan(LeadQueryRequests.Parse(""), 50, 200).Watermark
+            .Should().Be(Now.UtcDateTime.AddMinutes(-1).AddTicks(-6543));
+    }
+
+    [Test]
+    public void ShouldWarnWhenATransactionHoldsTheWatermarkBackPastTheThreshold()
+    {
+        horizon = new FixedHorizon(new SyncHorizon(Now.UtcDateTime, Now.UtcDateTime.AddSeconds(-301), 4242));
+
+        Planner().Plan(LeadQueryRequests.Parse(""), 50, 200);
+
+        logger.Warnings.Should().ContainSingle().Which.Should().Contain("301").And.Contain("4242");
+    }
+
+    [Test]
+    public void ShouldNotAskTheDatabaseAgainForAPageWithACursor()
+    {
+        var planner = Planner();
+        var first = planner.Plan(LeadQueryRequests.Parse(""), 50, 200);
+        var cursor = planner.NextCursor(first, new KeysetPosition(DateTime.UnixEpoch, Guid.NewGuid()));
+        horizon = new FixedHorizon(new SyncHorizon(Now.UtcDateTime, DateTime.UnixEpoch, 1));
+
+        Planner().Plan(LeadQueryRequests.Parse($"cursor={cursor}"), 50, 200).Watermark.Should().Be(first.Watermark);
+    }
+
+    [Test]
+    public void ShouldNotAcceptALeadCursorForTheDeletionsFeed()
+    {
+        var planner = Planner();
+        var first = planner.Plan(LeadQueryRequests.Parse(""), 50, 200);
+        var cursor = planner.NextCursor(first, new KeysetPosition(DateTime.UnixEpoch, Guid.NewGuid()));
+
+        planner.Invoking(p => p.PlanAsync(LeadQueryRequests.Parse($"cursor={cursor}"), 100, 1000, CursorKind.Deletions, default)
+                .GetAwaiter().GetResult())
+            .Should().Throw<InvalidCursorException>();
+    }
+
+    private sealed class FixedHorizon(SyncHorizon value) : ISyncHorizon
+    {
+        public Task<SyncHorizon> ReadAsync(CancellationToken cancellationToken) => Task.FromResult(value);
+    }
 
     private sealed class CurrentKey(Guid workspaceId) : ICurrentApiKey
     {
         public ApiKeyIdentity? Identity { get; } = new(Guid.NewGuid(), workspaceId, WorkspaceStatus.Active, ["leads.read"]);
+    }
+}
+
+/// <summary>Lead-query planning as the list and export handlers do it, synchronously for these tests.</summary>
+internal static class LeadQueryPlannerTestExtensions
+{
+    public static LeadQueryPlan Plan(this LeadQueryPlanner planner, LeadQueryParameters parameters, int defaultLimit, int maxLimit) =>
+        planner.PlanAsync(parameters, defaultLimit, maxLimit, CursorKind.Leads, CancellationToken.None).GetAwaiter().GetResult();
+}
+
+/// <summary>Keeps the warnings a component logs, so a test can read them.</summary>
+internal sealed class RecordingLogger<T> : Microsoft.Extensions.Logging.ILogger<T>
+{
+    public List<string> Warnings { get; } = [];
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+    public void Log<TState>(
+        Microsoft.Extensions.Logging.LogLevel logLevel,
+        Microsoft.Extensions.Logging.EventId eventId,
+        TState state,
+        Exception? exception,
+        Func<TState, Exception?, string> formatter)
+    {
+        if (logLevel == Microsoft.Extensions.Logging.LogLevel.Warning)
+        {
+            Warnings.Add(formatter(state, exception));
+        }
     }
 }

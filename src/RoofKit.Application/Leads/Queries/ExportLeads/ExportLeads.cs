@@ -39,7 +39,8 @@ public sealed class ExportLeadsQueryHandler(LeadQueryPlanner planner, ILeadRepos
 {
     public async Task<LeadExport> Handle(ExportLeadsQuery request, CancellationToken cancellationToken)
     {
-        var plan = planner.Plan(request.Parameters, ExportLeadsQuery.MaxLimit, ExportLeadsQuery.MaxLimit);
+        var plan = await planner.PlanAsync(
+            request.Parameters, ExportLeadsQuery.MaxLimit, ExportLeadsQuery.MaxLimit, CursorKind.Leads, cancellationToken);
         var slice = await leads.OpenSliceAsync(plan.Slice, cancellationToken);
         var next = slice is { HasMore: true, Last: { } last } ? planner.NextCursor(plan, last) : null;
         return new LeadExport(slice, next, plan.Watermark, clock.GetUtcNow().UtcDateTime);

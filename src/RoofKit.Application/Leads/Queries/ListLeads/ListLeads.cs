@@ -27,7 +27,8 @@ public sealed class ListLeadsQueryHandler(LeadQueryPlanner planner, ILeadReposit
 {
     public async Task<LeadPage> Handle(ListLeadsQuery request, CancellationToken cancellationToken)
     {
-        var plan = planner.Plan(request.Parameters, ListLeadsQuery.DefaultLimit, ListLeadsQuery.MaxLimit);
+        var plan = await planner.PlanAsync(
+            request.Parameters, ListLeadsQuery.DefaultLimit, ListLeadsQuery.MaxLimit, CursorKind.Leads, cancellationToken);
         var rows = await leads.ListAsync(plan.Slice, cancellationToken);
         var limit = plan.Slice.Limit;
         if (rows.Count <= limit)

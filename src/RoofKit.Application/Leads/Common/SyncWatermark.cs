@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RoofKit.Application.Common.Interfaces;
+
+namespace RoofKit.Application.Leads.Common;
+
+/// <summary>
+/// Fixes a sync run's watermark (CONTRACT.md §6): <c>W = min(to, request time - settle lag, the database's clock,
+/// start of the oldest transaction still open in the database)</c>, cut to the millisecond the API shows. Every row
+/// that is not yet visible when W is fixed commits with a time at or after W, so a run that starts at
+/// <c>from=W</c> finds it (ADR-006).
+/// </summary>
+public sealed class SyncWatermark(
+    ISyncHorizon horizon,
+    IOptions<SyncOptions> options,
+    TimeProvider clock,
+    ILogger<SyncWatermark> logger)
+{
+    public async Task<DateTime> FixAsync(DateTime? to, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var watermark = now - TimeSpan.FromSeconds(options.Value.SettleLagSeconds);
+        var database = await horizon.ReadAsync(cancellationToken);
+        watermark = Min(watermark, database.DatabaseNow);
+        if (database.OldestTransactionStart is { } oldest)
+        {
+            watermark = Min(watermark, oldest);
+            var lag = database.DatabaseNow - oldest;
+            if (lag.TotalSeconds > options.Value.WatermarkLagWarningSeconds)
+            {
+                logger.LogWarning(
+                    "Sync watermark held back {LagSeconds:F0} s by a transaction open since {TransactionStart:O} (backend pid {Pid}); "
+                    + "incremental sync will not pass it until it ends",
+                    lag.TotalSeconds, oldest, database.OldestTransactionPid);
+            }
+        }
+
+        watermark = TruncateToMilliseconds(watermark);
+        // to is inclusive and kept as given: cutting it could only make the next run start a little early, never late.
+        return to is { } t && t < watermark ? t : watermark;
+    }
+
+    private static DateTime Min(DateTime a, DateTime b) => a <= b ? a : b;
+
+    private static DateTime TruncateToMilliseconds(DateTime t) =>
+        new(t.Ticks - (t.Ticks % TimeSpan.TicksPerMillisecond), DateTimeKind.Utc);
+}

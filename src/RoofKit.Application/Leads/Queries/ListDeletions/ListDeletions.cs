@@ -1,0 +1,57 @@
+using MediatR;
+using Microsoft.Extensions.Options;
+using RoofKit.Application.Common.Exceptions;
+using RoofKit.Application.Common.RateLimiting;
+using RoofKit.Application.Common.Security;
+using RoofKit.Application.Leads.Common;
+using RoofKit.Domain.ApiKeys;
+
+namespace RoofKit.Application.Leads.Queries.ListDeletions;
+
+/// <summary>Leads deleted in a sync window (CONTRACT.md §6a); the parameters are <see cref="LeadQueryParameters.DeletionNames"/>.</summary>
+[RequiresScope(Scopes.LeadsRead)]
+[RateLimited("list_lead_deletions", RateLimitPolicy.List)]
+public sealed record ListDeletionsQuery(LeadQueryParameters Parameters) : IRequest<DeletionPage>, ILeadQuery
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+}
+
+/// <summary>One page of deletions; <see cref="SyncWatermark"/> goes to the <c>X-Sync-Watermark</c> header.</summary>
+public sealed record DeletionPage(
+    IReadOnlyList<LeadDeletion> Data,
+    bool HasMore,
+    string? NextCursor,
+    [property: System.Text.Json.Serialization.JsonIgnore] DateTime SyncWatermark);
+
+public sealed class ListDeletionsQueryHandler(
+    LeadQueryPlanner planner,
+    IDeletionRepository deletions,
+    IOptions<SyncOptions> syncOptions,
+    TimeProvider clock)
+    : IRequestHandler<ListDeletionsQuery, DeletionPage>
+{
+    public async Task<DeletionPage> Handle(ListDeletionsQuery request, CancellationToken cancellationToken)
+    {
+        var plan = await planner.PlanAsync(
+            request.Parameters, ListDeletionsQuery.DefaultLimit, ListDeletionsQuery.MaxLimit, CursorKind.Deletions, cancellationToken);
+
+        // Tombstones older than the retention are purged: an answer from before then could be silently incomplete.
+        // A run without from asks for every kept tombstone, which is complete by definition.
+        var keptSince = clock.GetUtcNow().UtcDateTime.AddDays(-syncOptions.Value.DeletionRetentionDays);
+        if (plan.Slice.Filter.From is { } from && from < keptSince)
+        {
+            throw new SyncExpiredException(keptSince);
+        }
+
+        var rows = await deletions.ListAsync(plan.Slice, cancellationToken);
+        if (rows.Count <= plan.Slice.Limit)
+        {
+            return new DeletionPage(rows, false, null, plan.Watermark);
+        }
+
+        var page = rows.Take(plan.Slice.Limit).ToList();
+        var last = page[^1];
+        return new DeletionPage(page, true, planner.NextCursor(plan, new KeysetPosition(last.DeletedAt, last.Id)), plan.Watermark);
+    }
+}

@@ -1,0 +1,41 @@
+using Dapper;
+using RoofKit.Application.Leads.Common;
+using RoofKit.Infrastructure.Persistence;
+
+namespace RoofKit.Infrastructure.Sync;
+
+/// <summary>Keyset pages of a workspace's tombstones on the primary key (workspace_id, deleted_at, id).</summary>
+public sealed class DeletionRepository(ReadDataSource read) : IDeletionRepository
+{
+    public async Task<IReadOnlyList<LeadDeletion>> ListAsync(LeadSliceRequest request, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("WorkspaceId", request.WorkspaceId);
+        parameters.Add("UpTo", request.UpTo);
+        parameters.Add("Take", request.Limit + 1);
+        var where = "d.workspace_id = @WorkspaceId AND d.deleted_at <= @UpTo";
+        if (request.Filter.From is { } from)
+        {
+            where += " AND d.deleted_at >= @From";
+            parameters.Add("From", from);
+        }
+
+        if (request.After is { } after)
+        {
+            where += " AND (d.deleted_at, d.id) > (@AfterAt, @AfterId)";
+            parameters.Add("AfterAt", after.UpdatedAt);
+            parameters.Add("AfterId", after.Id);
+        }
+
+        var sql = $"""
+            SELECT d.id AS {nameof(LeadDeletion.Id)}, d.deleted_at AS {nameof(LeadDeletion.DeletedAt)}
+            FROM lead_deletions d
+            WHERE {where}
+            ORDER BY d.deleted_at, d.id
+            LIMIT @Take
+            """;
+        await using var connection = await read.DataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<LeadDeletion>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
+        return rows.AsList();
+    }
+}
