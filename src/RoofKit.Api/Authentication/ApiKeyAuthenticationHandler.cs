@@ -78,7 +78,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
     private async Task<AuthenticateResult> FailAsync(bool missing)
     {
-        var address = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var address = ClientAddress.Of(Context);
         var decision = await rateLimits.HitAsync($"auth:{address}", rateLimitOptions.Value.InvalidAuth, Context.RequestAborted);
         Context.Items[FailureItem] = new ApiKeyAuthenticationException(missing, decision.Allowed ? null : decision);
         return AuthenticateResult.Fail(missing ? "missing_api_key" : "invalid_api_key");
