@@ -44,7 +44,7 @@ public sealed class PartnerSchemaProcessor : ISchemaProcessor
         [(typeof(StatusStage), "position")] = "The stage's place in the pipeline, ascending.",
         [(typeof(StatusStage), "kind")] = "open while the lead is being worked, won or lost when it is closed.",
         [(typeof(ErrorBody), "code")] = "Stable error code: invalid_request, unknown_parameter, invalid_cursor (400); missing_api_key, "
-            + "invalid_api_key (401); insufficient_scope, workspace_inactive (403); rate_limited, auth_rate_limited (429); internal_error (500).",
+            + "invalid_api_key (401); insufficient_scope, workspace_inactive (403); rate_limited, auth_rate_limited (429); internal_error (500); unavailable (503).",
         [(typeof(ErrorBody), "message")] = "A human-readable explanation.",
         [(typeof(ErrorBody), "param")] = "The query parameter at fault, for validation errors.",
         [(typeof(ErrorBody), "details")] = "Every problem found, for validation errors.",

@@ -18,6 +18,7 @@ public static class ErrorResponseShape
         [403] = ["insufficient_scope", "workspace_inactive"],
         [429] = ["rate_limited", "auth_rate_limited"],
         [500] = ["internal_error"],
+        [503] = ["unavailable"],
     };
 
     /// <summary>Text that only the server's insides could have put into a body.</summary>
