@@ -4,6 +4,8 @@
 #   lint     docs/openapi.json with Redocly's recommended rules, warnings as errors (tests/e2e/redocly.yaml)
 #   browser  Swagger UI at /docs in headless Chromium: authorize, "Try it out" on listLeads and exportLeads
 #            (tests/e2e/swagger-ui.mjs; the screenshot goes to docs/swagger-ui.png)
+#   docs_query  /docs ignores ?url= and ?configUrl=: a fake server they point at receives no request
+#            (tests/e2e/swagger-ui-query.mjs)
 #   newman   the Postman collection in docs/postman/ against the live server, every endpoint and status
 #
 # Needs the built Release API and ROOFKIT_TEST_DATABASE_URL (a postgresql:// URI of a server where it may create
@@ -185,6 +187,10 @@ browser() {
     node "$E2E_DIR/swagger-ui.mjs"
 }
 
+docs_query() {
+  ROOFKIT_BASE_URL=$BASE_URL CHROMIUM=$CHROMIUM node "$E2E_DIR/swagger-ui-query.mjs"
+}
+
 newman() {
   (cd "$E2E_DIR" && npx --no-install newman run ../../docs/postman/roofkit-partner-api.postman_collection.json \
     --environment ../../docs/postman/roofkit-local.postman_environment.json \
@@ -196,6 +202,7 @@ newman() {
 
 check lint 'Your API description is valid|problem'
 check browser '^swagger-ui: '
+check docs_query '^swagger-ui-query: '
 check newman '^\|  +(requests|assertions) '
 
 if [ "$failed" -gt 0 ]; then
