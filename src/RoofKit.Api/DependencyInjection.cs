@@ -87,6 +87,7 @@ public static class DependencyInjection
         app.UseMiddleware<ResponseHeadersMiddleware>();
         app.UseResponseCompression();
         app.UseExceptionHandler();
+        app.UseMiddleware<RequestLimitsMiddleware>();
         app.UseStatusCodePages(StatusCodeResponses.WriteAsync);
         app.UseRoofKitOpenApi();
         app.UseRouting();

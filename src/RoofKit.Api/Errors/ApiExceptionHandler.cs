@@ -44,6 +44,7 @@ public sealed class ApiExceptionHandler(
                 $"Bearer realm=\"{ApiKeyAuthenticationHandler.Realm}\", error=\"insufficient_scope\", scope=\"{e.Scope}\""),
             ForbiddenException e => (403, Body(e.Code, e.Message, null, null), null, null),
             RateLimitExceededException e => (429, Body("rate_limited", e.Message, null, null), e.Decision, (string?)null),
+            RequestTooLargeException e => (e.StatusCode, Body("invalid_request", e.Message, null, null), null, null),
             BadHttpRequestException e => (e.StatusCode, Body("invalid_request", "The request could not be read.", null, null), null, null),
             _ when DatabaseUnavailable.Is(exception) => (503, Body("unavailable", UnavailableMessage, null, null), null, null),
             _ => (500, Body("internal_error", InternalMessage, null, null), null, null),
