@@ -4,6 +4,8 @@
 #   lint     docs/openapi.json with Redocly's recommended rules, warnings as errors (tests/e2e/redocly.yaml)
 #   browser  Swagger UI at /docs in headless Chromium: authorize, "Try it out" on listLeads and exportLeads
 #            (tests/e2e/swagger-ui.mjs; the screenshot goes to docs/swagger-ui.png)
+#   docs_query  /docs ignores ?url= and ?configUrl=: a fake server they point at receives no request
+#            (tests/e2e/swagger-ui-query.mjs)
 #   newman   the Postman collection in docs/postman/ against the live server, every endpoint and status
 #
 # Needs the built Release API and ROOFKIT_TEST_DATABASE_URL (a postgresql:// URI of a server where it may create
@@ -52,12 +54,12 @@ if [ ! -f "$API_DLL" ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/roofkit-e2e.XXXXXX")
-api_pid='' broken_pid='' database='' summary_printed=0
+api_pid='' broken_pid='' faulty_pid='' database='' summary_printed=0
 # shellcheck disable=SC2317  # runs from the traps below
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  for pid in $api_pid $broken_pid; do
+  for pid in $api_pid $broken_pid $faulty_pid; do
     if kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
@@ -67,6 +69,7 @@ cleanup() {
   done
   if [ -n "$database" ]; then
     _e2e_psql -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
+    _e2e_psql -c "DROP DATABASE IF EXISTS ${database}_bare WITH (FORCE)" >/dev/null 2>&1 || true
   fi
   rm -rf -- "$tmp"
   # Stopped before the checks could run (setup failed, interrupted): that is one failure.
@@ -129,7 +132,7 @@ REVOKED_KEY=$(tail -n 1 <<<"$revoked")
   admin workspaces suspend e2e-suspended
 } >>"$tmp/admin.log" 2>&1 || { cat "$tmp/admin.log" >&2; exit 1; }
 
-# --- the API, and a second instance whose database is gone (for 500 and 503) ----------------------------------
+# --- the API, an instance whose database is gone (503) and one whose database has no tables (500) --------------
 # Requests come from 127.0.0.1, a trusted proxy here, so the collection chooses a client address (X-Forwarded-For)
 # for the invalid-auth bucket. Small limits, so that the 429 checks need few requests to empty a bucket (apiKey
 # uses fewer than half of each), and hour-long windows, so that no bucket resets in the middle of a check.
@@ -149,6 +152,13 @@ ConnectionStrings__Default="postgresql://roofkit:nothing@127.0.0.1:$DEAD_DB_PORT
   dotnet "$API_DLL" --urls "$BROKEN_URL" >"$tmp/api-broken.log" 2>&1 &
 broken_pid=$!
 
+FAULTY_PORT=$(pg_free_port)
+FAULTY_URL=http://127.0.0.1:$FAULTY_PORT
+_e2e_psql -c "CREATE DATABASE ${database}_bare" >/dev/null
+ConnectionStrings__Default="${ROOFKIT_TEST_DATABASE_URL%/*}/${database}_bare" \
+  dotnet "$API_DLL" --urls "$FAULTY_URL" >"$tmp/api-faulty.log" 2>&1 &
+faulty_pid=$!
+
 wait_for() {
   local url=$1 pid=$2 log=$3
   for _ in $(seq 1 120); do
@@ -162,7 +172,8 @@ wait_for() {
 }
 wait_for "$BASE_URL/healthz" "$api_pid" "$tmp/api.log" || exit 1
 wait_for "$BROKEN_URL/openapi/v1.json" "$broken_pid" "$tmp/api-broken.log" || exit 1
-say "API on $BASE_URL (database $database), API without a database on $BROKEN_URL"
+wait_for "$FAULTY_URL/openapi/v1.json" "$faulty_pid" "$tmp/api-faulty.log" || exit 1
+say "API on $BASE_URL (database $database), API without a database on $BROKEN_URL, with an empty one on $FAULTY_URL"
 
 # --- the checks ----------------------------------------------------------------------------------------------
 # No telemetry or update check: the only network here is the package registries.
@@ -176,17 +187,22 @@ browser() {
     node "$E2E_DIR/swagger-ui.mjs"
 }
 
+docs_query() {
+  ROOFKIT_BASE_URL=$BASE_URL CHROMIUM=$CHROMIUM node "$E2E_DIR/swagger-ui-query.mjs"
+}
+
 newman() {
   (cd "$E2E_DIR" && npx --no-install newman run ../../docs/postman/roofkit-partner-api.postman_collection.json \
     --environment ../../docs/postman/roofkit-local.postman_environment.json \
     --env-var "baseUrl=$BASE_URL" --env-var "apiKey=$API_KEY" --env-var "readOnlyKey=$READ_KEY" \
     --env-var "exportOnlyKey=$EXPORT_KEY" --env-var "revokedKey=$REVOKED_KEY" --env-var "burstKey=$BURST_KEY" \
-    --env-var "inactiveKey=$INACTIVE_KEY" --env-var "brokenBaseUrl=$BROKEN_URL" \
+    --env-var "inactiveKey=$INACTIVE_KEY" --env-var "brokenBaseUrl=$BROKEN_URL" --env-var "faultyBaseUrl=$FAULTY_URL" \
     --color off --disable-unicode --reporters cli)
 }
 
 check lint 'Your API description is valid|problem'
 check browser '^swagger-ui: '
+check docs_query '^swagger-ui-query: '
 check newman '^\|  +(requests|assertions) '
 
 if [ "$failed" -gt 0 ]; then

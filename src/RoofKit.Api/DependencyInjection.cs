@@ -52,16 +52,28 @@ public static class DependencyInjection
         services.Configure<BrotliCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
         services.Configure<GzipCompressionProviderOptions>(o => o.Level = CompressionLevel.Fastest);
 
-        // The client address (for the invalid-auth bucket) honours X-Forwarded-For only from these proxies.
+        // The client address (for the invalid-auth bucket) is the TCP peer's; X-Forwarded-For is believed only from the
+        // trusted proxies. With both KnownProxies and KnownIPNetworks empty the middleware would believe every peer, so
+        // with none configured it must not read the header at all. Without a limit on hops, the entries are taken from
+        // the right for as long as each came from a trusted proxy: whatever a client writes to the left stays unread.
         services.Configure<ForwardedHeadersOptions>(options =>
         {
-            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
-            options.ForwardLimit = 1;
+            var trustedProxies = configuration.GetSection("Network:TrustedProxies").Get<string[]>()?
+                .Where(p => !string.IsNullOrWhiteSpace(p)).ToArray() ?? [];
+            options.ForwardedHeaders = trustedProxies.Length == 0 ? ForwardedHeaders.None : ForwardedHeaders.XForwardedFor;
+            options.ForwardLimit = null;
             options.KnownIPNetworks.Clear();
             options.KnownProxies.Clear();
-            foreach (var proxy in configuration.GetSection("Network:TrustedProxies").Get<string[]>() ?? [])
+            foreach (var proxy in trustedProxies)
             {
-                options.KnownProxies.Add(IPAddress.Parse(proxy));
+                if (proxy.Contains('/', StringComparison.Ordinal))
+                {
+                    options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(proxy.Trim()));
+                }
+                else
+                {
+                    options.KnownProxies.Add(IPAddress.Parse(proxy.Trim()));
+                }
             }
         });
 
@@ -75,6 +87,7 @@ public static class DependencyInjection
         app.UseMiddleware<ResponseHeadersMiddleware>();
         app.UseResponseCompression();
         app.UseExceptionHandler();
+        app.UseMiddleware<RequestLimitsMiddleware>();
         app.UseStatusCodePages(StatusCodeResponses.WriteAsync);
         app.UseRoofKitOpenApi();
         app.UseRouting();

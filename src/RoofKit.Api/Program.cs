@@ -1,5 +1,6 @@
 using RoofKit.Api;
 using RoofKit.Api.Cli;
+using RoofKit.Api.Infrastructure;
 using RoofKit.Application;
 using RoofKit.Infrastructure;
 
@@ -12,10 +13,12 @@ var builder = WebApplication.CreateBuilder(args);
 builder.WebHost.ConfigureKestrel(options =>
 {
     options.AddServerHeader = false;
-    // A next-page request carries a cursor (up to 16 KiB) and may repeat long non-ASCII filters, percent-encoded;
-    // Kestrel's 8 KiB default would refuse such valid requests with a bare 414.
-    options.Limits.MaxRequestLineSize = 64 * 1024;
-    options.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
+    // Kestrel answers a request over its limits itself, with an empty 414 or 431. Its limits sit above the
+    // application's (RequestLimitsMiddleware), so that the application sees such a request and answers it with an
+    // ErrorResponse; the request line also holds the method and the protocol version.
+    options.Limits.MaxRequestLineSize = RequestLimitsMiddleware.MaxRequestTargetLength * RequestLimitsMiddleware.KestrelFactor;
+    options.Limits.MaxRequestHeadersTotalSize = RequestLimitsMiddleware.MaxRequestHeadersTotalSize * RequestLimitsMiddleware.KestrelFactor;
+    options.Limits.MaxRequestHeaderCount = RequestLimitsMiddleware.MaxRequestHeaderCount * RequestLimitsMiddleware.KestrelFactor;
 });
 
 builder.Services

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using RoofKit.Api.Errors;
 using RoofKit.Application.Common.Interfaces;
 using RoofKit.Application.Common.RateLimiting;
 using RoofKit.Application.Common.Security;
@@ -78,9 +79,22 @@ public sealed class ApiKeyAuthenticationHandler(
 
     private async Task<AuthenticateResult> FailAsync(bool missing)
     {
-        var address = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        var decision = await rateLimits.HitAsync($"auth:{address}", rateLimitOptions.Value.InvalidAuth, Context.RequestAborted);
-        Context.Items[FailureItem] = new ApiKeyAuthenticationException(missing, decision.Allowed ? null : decision);
+        var address = ClientAddress.Of(Context);
+        RateLimitDecision? decision;
+        try
+        {
+            decision = await rateLimits.HitAsync($"auth:{address}", rateLimitOptions.Value.InvalidAuth, Context.RequestAborted);
+        }
+        catch (Exception e) when (DatabaseUnavailable.Is(e))
+        {
+            // Refusing a missing or malformed key needs no database: it keeps its 401 while the counter cannot be
+            // written (fail open on the invalid-auth bucket for that moment) instead of becoming a 503.
+            Logger.LogWarning("Invalid-auth bucket of {Address} not counted: the database cannot be reached ({Reason})",
+                address, e.GetBaseException().Message);
+            decision = null;
+        }
+
+        Context.Items[FailureItem] = new ApiKeyAuthenticationException(missing, decision is { Allowed: false } ? decision : null);
         return AuthenticateResult.Fail(missing ? "missing_api_key" : "invalid_api_key");
     }
 }

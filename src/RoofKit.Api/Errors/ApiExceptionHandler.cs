@@ -18,6 +18,7 @@ public sealed class ApiExceptionHandler(
     IOptions<JsonOptions> jsonOptions) : IExceptionHandler
 {
     private const string InternalMessage = "The server could not complete the request. Quote the request_id to support.";
+    private const string UnavailableMessage = "The service is unavailable for a moment. Retry later; quote the request_id to support if it lasts.";
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -44,11 +45,19 @@ public sealed class ApiExceptionHandler(
             ForbiddenException e => (403, Body(e.Code, e.Message, null, null), null, null),
             SyncExpiredException e => (410, Body("sync_expired", e.Message, "from", null), null, null),
             RateLimitExceededException e => (429, Body("rate_limited", e.Message, null, null), e.Decision, (string?)null),
+            RequestTooLargeException e => (e.StatusCode, Body("invalid_request", e.Message, null, null), null, null),
             BadHttpRequestException e => (e.StatusCode, Body("invalid_request", "The request could not be read.", null, null), null, null),
+            _ when DatabaseUnavailable.Is(exception) => (503, Body("unavailable", UnavailableMessage, null, null), null, null),
             _ => (500, Body("internal_error", InternalMessage, null, null), null, null),
         };
 
-        if (status >= 500)
+        if (status == 503)
+        {
+            // An outage of the database, not a bug: one line per request, without the stack trace.
+            logger.LogWarning("Request {RequestId} answered 503: the database cannot be reached ({Reason})",
+                httpContext.TraceIdentifier, exception.GetBaseException().Message);
+        }
+        else if (status >= 500)
         {
             logger.LogError(exception, "Request {RequestId} failed", httpContext.TraceIdentifier);
         }

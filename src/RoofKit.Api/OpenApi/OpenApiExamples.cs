@@ -122,6 +122,12 @@ internal static class OpenApiExamples
             "internal_error", "The server could not complete the request. Quote the request_id to support."),
     };
 
+    public static readonly IReadOnlyDictionary<string, OpenApiExample> Unavailable = new Dictionary<string, OpenApiExample>
+    {
+        ["unavailable"] = Example("The database cannot be reached",
+            "unavailable", "The service is unavailable for a moment. Retry later; quote the request_id to support if it lasts."),
+    };
+
     private static OpenApiExample Example(
         string summary, string code, string message, string? param = null, IReadOnlyList<(string Param, string Message)>? details = null)
     {

@@ -66,6 +66,13 @@ public static class OpenApiSetup
             settings.EnableTryItOut = false;
             settings.PersistAuthorization = true;
             settings.DocExpansion = "list";
+            // The page shows this API's document only (CONTRACT.md §1), so that a key typed into it is never sent to
+            // another server. NSwag 14.8's index.html passes `?url=` from the address bar to Swagger UI as `url:`;
+            // AdditionalSettings are written after it into the same object literal, where the later `url` wins.
+            // Swagger UI would read `?configUrl=` (and `?url=`) itself with queryConfigEnabled; its default is off,
+            // and it is said here so that no upgrade turns it on.
+            settings.AdditionalSettings["url"] = DocumentPath;
+            settings.AdditionalSettings["queryConfigEnabled"] = false;
         });
         return app;
     }

@@ -83,6 +83,8 @@ public sealed class PartnerOperationProcessor : IOperationProcessor
                 JsonObjectType.Integer, required: true, example: 42, minimum: 1)), RequestId()],
             OpenApiExamples.TooManyRequests);
         operation.Responses["500"] = Error("Internal authentication or server error.", error, [RequestId()], OpenApiExamples.InternalError);
+        operation.Responses["503"] = Error("The database cannot be reached; retry later. A missing or malformed key still gets its 401.",
+            error, [RequestId()], OpenApiExamples.Unavailable);
         return true;
     }
 

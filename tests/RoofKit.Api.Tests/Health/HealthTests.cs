@@ -16,7 +16,7 @@ public sealed class HealthTests : ApiTestBase
     }
 
     [Test]
-    public async Task ShouldReturn503AndTheApi500WhenTheDatabaseIsDown()
+    public async Task ShouldReturn503AndTheApi503UnavailableWhenTheDatabaseIsDown()
     {
         await using var down = new ApiFactory($"Host=127.0.0.1;Port={ClosedPort()};Database=none;Username=none;Password=none");
         var client = down.CreateClient();
@@ -29,7 +29,7 @@ public sealed class HealthTests : ApiTestBase
             "Bearer", RoofKit.Domain.ApiKeys.ApiKeyToken.Generate().Text);
         var api = await client.GetAsync("/api/v1/leads");
         var body = await api.Content.ReadAsStringAsync();
-        await ErrorAsync(api, 500, "internal_error");
+        await ErrorAsync(api, 503, "unavailable");
         body.Should().NotContainAny("Npgsql", "Exception", "at ", "SELECT", "127.0.0.1", "rk_live_");
     }
 

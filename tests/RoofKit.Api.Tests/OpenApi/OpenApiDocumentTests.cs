@@ -15,7 +15,7 @@ namespace RoofKit.Api.Tests.OpenApi;
 /// </summary>
 public sealed class OpenApiDocumentTests : ApiTestBase
 {
-    private static readonly string[] LeadStatuses = ["200", "400", "401", "403", "429", "500"];
+    private static readonly string[] LeadStatuses = ["200", "400", "401", "403", "429", "500", "503"];
     private static readonly string[] RateLimitHeaders = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"];
 
     private JsonNode served = null!;

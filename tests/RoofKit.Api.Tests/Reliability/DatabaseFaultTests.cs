@@ -10,8 +10,9 @@ namespace RoofKit.Api.Tests.Reliability;
 
 /// <summary>
 /// The API on a PostgreSQL server of its own that the test stops (as in a crash) and starts again: while it is
-/// down every endpoint answers quickly, with 500 internal_error (and /healthz with 503), and when it is back the
-/// same API instance serves again, without a restart.
+/// down every endpoint answers quickly, with 503 unavailable (and /healthz with 503), except that a missing or
+/// malformed key still gets its 401 (no database is needed to refuse it); when it is back the same API instance
+/// serves again, without a restart.
 /// </summary>
 public sealed class DatabaseFaultTests
 {
@@ -36,7 +37,7 @@ public sealed class DatabaseFaultTests
         }
 
         NpgsqlConnection.ClearAllPools();
-        // The 500s here are the point of the test: their error logs (with stack traces) would only bury its output.
+        // The 503s here are the point of the test: their error logs (with stack traces) would only bury its output.
         factory = new ApiFactory(connectionString, new Dictionary<string, string?>
         {
             ["Logging:LogLevel:RoofKit.Api.Errors.ApiExceptionHandler"] = "Critical",
@@ -51,7 +52,7 @@ public sealed class DatabaseFaultTests
     }
 
     [Test]
-    public async Task ShouldAnswer500WithinFiveSecondsWhileTheDatabaseIsDownAndServeAgainWhenItIsBack()
+    public async Task ShouldAnswer503WithinFiveSecondsWhileTheDatabaseIsDownAndServeAgainWhenItIsBack()
     {
         using var client = factory.CreateClient();
         client.Timeout = TimeSpan.FromSeconds(60);
@@ -79,14 +80,15 @@ public sealed class DatabaseFaultTests
                 var body = await response.Content.ReadAsStringAsync();
                 ((int)response.StatusCode).Should().Be(down, $"{path} in round {round}: {body}");
                 clock.Elapsed.Should().BeLessThan(Bound, $"{path} in round {round} must not hang on the dead database");
-                if (down == 500)
+                if (path == "/healthz")
                 {
-                    ErrorResponseShape.Problems(response, body, path + token).Should().BeEmpty(path);
-                    JsonDocument.Parse(body).RootElement.GetProperty("error").GetProperty("code").GetString().Should().Be("internal_error");
+                    JsonDocument.Parse(body).RootElement.GetProperty("status").GetString().Should().Be("unavailable");
                 }
                 else
                 {
-                    JsonDocument.Parse(body).RootElement.GetProperty("status").GetString().Should().Be("unavailable");
+                    ErrorResponseShape.Problems(response, body, path + token).Should().BeEmpty(path);
+                    var code = JsonDocument.Parse(body).RootElement.GetProperty("error").GetProperty("code").GetString();
+                    code.Should().Be(down switch { 503 => "unavailable", _ => token is null ? "missing_api_key" : "invalid_api_key" }, path);
                 }
             }
         }
@@ -121,15 +123,18 @@ public sealed class DatabaseFaultTests
     private List<(string Path, string? Token, int Up, int Down)> Requests(string cursor) =>
     [
         ("/healthz", null, 200, 503),
-        ("/api/v1/leads", key, 200, 500),
-        ("/api/v1/leads?source=google&limit=10", key, 200, 500),
-        ("/api/v1/leads?cursor=" + Uri.EscapeDataString(cursor), key, 200, 500),
-        ("/api/v1/leads/export", key, 200, 500),
-        ("/api/v1/leads/export?limit=10&cursor=" + Uri.EscapeDataString(cursor), key, 200, 500),
-        ("/api/v1/status-stages", key, 200, 500),
-        // Failed authentications count in the invalid-auth bucket, which lives in the database too.
-        ("/api/v1/leads", null, 401, 500),
-        ("/api/v1/status-stages", ApiKeyToken.Generate().Text, 401, 500),
+        ("/api/v1/leads", key, 200, 503),
+        ("/api/v1/leads?source=google&limit=10", key, 200, 503),
+        ("/api/v1/leads?cursor=" + Uri.EscapeDataString(cursor), key, 200, 503),
+        ("/api/v1/leads/export", key, 200, 503),
+        ("/api/v1/leads/export?limit=10&cursor=" + Uri.EscapeDataString(cursor), key, 200, 503),
+        ("/api/v1/status-stages", key, 200, 503),
+        // A well-formed key must be looked up, so its answer needs the database.
+        ("/api/v1/status-stages", ApiKeyToken.Generate().Text, 401, 503),
+        // A missing or malformed key is refused without the database; its invalid-auth count is skipped while the
+        // database is down (fail open, with a warning in the log) rather than turning the 401 into an error.
+        ("/api/v1/leads", null, 401, 401),
+        ("/api/v1/leads/export", "rk_live_not-a-key", 401, 401),
     ];
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string path, string? token)

@@ -16,8 +16,11 @@ public static class ErrorResponseShape
         [400] = ["invalid_request", "unknown_parameter", "invalid_cursor"],
         [401] = ["missing_api_key", "invalid_api_key"],
         [403] = ["insufficient_scope", "workspace_inactive"],
+        [414] = ["invalid_request"],
         [429] = ["rate_limited", "auth_rate_limited"],
+        [431] = ["invalid_request"],
         [500] = ["internal_error"],
+        [503] = ["unavailable"],
     };
 
     /// <summary>Text that only the server's insides could have put into a body.</summary>

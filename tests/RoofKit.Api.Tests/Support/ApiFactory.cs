@@ -31,9 +31,17 @@ public sealed class ApiFactory(
                 ["Network:TrustedProxies:0"] = "127.0.0.1",
                 ["Logging:LogLevel:Default"] = "Warning",
             };
+            // A null value takes a default above away (say the trusted proxy, for a test of the production default).
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {
-                values[key] = value;
+                if (value is null)
+                {
+                    values.Remove(key);
+                }
+                else
+                {
+                    values[key] = value;
+                }
             }
 
             configuration.AddInMemoryCollection(values);
