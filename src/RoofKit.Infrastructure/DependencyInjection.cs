@@ -6,6 +6,7 @@ using Npgsql;
 using RoofKit.Application.Common.Interfaces;
 using RoofKit.Infrastructure.Persistence;
 using RoofKit.Infrastructure.RateLimiting;
+using RoofKit.Infrastructure.Exports;
 using RoofKit.Infrastructure.Sync;
 
 namespace RoofKit.Infrastructure;
@@ -16,15 +17,19 @@ public static class DependencyInjection
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
         services.Configure<DatabaseOptions>(configuration.GetSection(DatabaseOptions.SectionName));
+        services.Configure<ExportOptions>(configuration.GetSection(ExportOptions.SectionName));
 
-        services.AddSingleton(provider => CreateDataSource(
-            PrimaryConnectionString(configuration), provider.GetRequiredService<IOptions<DatabaseOptions>>().Value));
         services.AddSingleton(provider =>
         {
+            var options = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            return CreateDataSource(PrimaryConnectionString(configuration), options, options.MaxPoolSize, "roofkit-api");
+        });
+        services.AddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             var replica = configuration.GetConnectionString("ReadReplica");
-            return new ReadDataSource(string.IsNullOrWhiteSpace(replica)
-                ? provider.GetRequiredService<NpgsqlDataSource>()
-                : CreateDataSource(replica, provider.GetRequiredService<IOptions<DatabaseOptions>>().Value));
+            var connectionString = string.IsNullOrWhiteSpace(replica) ? PrimaryConnectionString(configuration) : replica;
+            return new ReadDataSource(CreateDataSource(connectionString, options, options.ReadMaxPoolSize, "roofkit-api-read"));
         });
 
         // Repositories, stores and admin services are stateless over the data sources (the key store keeps
@@ -38,8 +43,9 @@ public static class DependencyInjection
             .AddClasses(classes => classes.Where(t => t.Name.EndsWith("Admin", StringComparison.Ordinal) || t.Name.EndsWith("Seeder", StringComparison.Ordinal)))
             .AsSelf()
             .WithSingletonLifetime());
-        // The sync window's view of open transactions (ADR-006); not a repository or store, so named here.
+        // The sync window's view of open transactions (ADR-006) and the export slots (ADR-007), named here.
         services.AddSingleton<ISyncHorizon, SyncHorizonReader>();
+        services.AddSingleton<IExportSlots, ExportSlots>();
         return services;
     }
 
@@ -57,14 +63,15 @@ public static class DependencyInjection
         ?? configuration["ROOFKIT_DATABASE_URL"]
         ?? throw new InvalidOperationException("Set ConnectionStrings:Default (or ROOFKIT_DATABASE_URL) to the PostgreSQL database.");
 
-    public static NpgsqlDataSource CreateDataSource(string connectionString, DatabaseOptions options)
+    public static NpgsqlDataSource CreateDataSource(
+        string connectionString, DatabaseOptions options, int maxPoolSize, string applicationName)
     {
         var builder = ConnectionStrings.Parse(connectionString);
         builder.Timeout = options.ConnectTimeoutSeconds;
         builder.CommandTimeout = options.StatementTimeoutSeconds + 5;
-        builder.MaxPoolSize = options.MaxPoolSize;
+        builder.MaxPoolSize = maxPoolSize;
         builder.Options = $"-c statement_timeout={options.StatementTimeoutSeconds * 1000}";
-        builder.ApplicationName ??= "roofkit-api";
+        builder.ApplicationName ??= applicationName;
 
         // Every request runs the same few statements (key lookup, counter upsert, a slice query per filter shape);
         // preparing them server-side after two uses saves PostgreSQL the parse and plan each time.

@@ -10,10 +10,20 @@ public sealed class DatabaseOptions
     /// <summary>How long opening a connection may take, so a database that is down fails fast.</summary>
     public int ConnectTimeoutSeconds { get; set; } = 3;
 
-    public int MaxPoolSize { get; set; } = 50;
+    /// <summary>
+    /// Connections for keys, rate-limit counters and export slots (the control pool): small statements that every
+    /// request makes first, so they must never queue behind data reads.
+    /// </summary>
+    public int MaxPoolSize { get; set; } = 20;
+
+    /// <summary>Connections for reading leads, deletions and stages (the read pool), on the replica when one is set.</summary>
+    public int ReadMaxPoolSize { get; set; } = 30;
 }
 
-/// <summary>The read side's data source: the replica when <c>ConnectionStrings:ReadReplica</c> is set, else the primary.</summary>
+/// <summary>
+/// The read side's data source, a pool of its own (ADR-007): on the replica when <c>ConnectionStrings:ReadReplica</c>
+/// is set, else on the primary. However busy it is, the control pool (keys, counters) still has its connections.
+/// </summary>
 public sealed class ReadDataSource(Npgsql.NpgsqlDataSource dataSource)
 {
     public Npgsql.NpgsqlDataSource DataSource { get; } = dataSource;

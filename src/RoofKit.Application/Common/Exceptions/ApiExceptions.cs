@@ -43,3 +43,10 @@ public sealed class SyncExpiredException(DateTime keptSince)
 {
     public DateTime KeptSince { get; } = keptSince;
 }
+
+/// <summary>The workspace already has its maximum of exports in progress (429 <c>concurrency_limited</c>, <c>Retry-After: 1</c>).</summary>
+public sealed class ConcurrencyLimitedException(int maxConcurrent)
+    : Exception($"This workspace already has {maxConcurrent} exports in progress. Retry when one has finished.")
+{
+    public int MaxConcurrent { get; } = maxConcurrent;
+}

@@ -1,0 +1,19 @@
+namespace RoofKit.Infrastructure.Exports;
+
+public sealed class ExportOptions
+{
+    public const string SectionName = "Exports";
+
+    /// <summary>Exports of one workspace served at once, across every instance (CONTRACT.md §4). Default 4.</summary>
+    public int MaxConcurrentPerWorkspace { get; set; } = 4;
+
+    /// <summary>
+    /// How long a slot stays taken if its instance dies before releasing it. Longer than any export takes to reach a
+    /// client that reads at Kestrel's minimum data rate would be hours; 15 minutes bounds how long a crash can cost a
+    /// workspace a slot.
+    /// </summary>
+    public int SlotLeaseSeconds { get; set; } = 900;
+
+    /// <summary>CSV bytes an export keeps in memory before the rest goes to a temporary file. Default 1 MiB.</summary>
+    public int BufferInMemoryBytes { get; set; } = 1024 * 1024;
+}
