@@ -527,7 +527,7 @@ def main():
             if a == c:
                 continue
             if a == "'" + c:
-                escaped += 1   # formula safety: the API prefixes '=', '+', '-', '@', tab, CR, LF with '
+                escaped += 1   # formula safety: ' before '=', '+', '-', '@', tab, CR, LF (not before a plain number)
                 continue
             fail(f"field {name} differs for lead {api_row[0]}: API {a!r}, COPY {c!r}")
     say(f"  identical: {len(api_rows) - 1:,} rows x {len(api_rows[0])} columns; {escaped} formula-escaped fields; "

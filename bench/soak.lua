@@ -18,7 +18,7 @@ end
 
 local sources = { "google", "facebook", "bing", "angi", "homeadvisor", "nextdoor", "door_knock", "direct", "Google" }
 local mediums = { "cpc", "organic", "paid_social", "referral", "offline" }
-local searches = { "smith", "johnson", "austin", "dallas", "555", "roof", "oak", "gmail", "tx", "ma" }
+local searches = { "smith", "johnson", "austin", "dallas", "555", "roof", "oak", "gmail", "txs", "mai" }
 local paths = { "/api/v1/leads", "/api/v1/leads/export", "/api/v1/status-stages" }
 
 local function pick(list)

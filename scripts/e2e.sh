@@ -7,10 +7,14 @@
 #   docs_query  /docs ignores ?url= and ?configUrl=: a fake server they point at receives no request
 #            (tests/e2e/swagger-ui-query.mjs)
 #   newman   the Postman collection in docs/postman/ against the live server, every endpoint and status
+#   spreadsheet  an export full of formula payloads (tests/e2e/spreadsheet-leads.sql) opened by LibreOffice Calc
+#            (headless) with comma, semicolon and tab as the separator: no cell may be a formula, and an E.164 phone
+#            keeps its + without a leading ' (CONTRACT.md §7)
 #
 # Needs the built Release API and ROOFKIT_TEST_DATABASE_URL (a postgresql:// URI of a server where it may create
 # a database; scripts/test.sh passes its throwaway cluster). Installs what it needs when it is missing: Debian's
-# chromium, and the npm packages pinned in tests/e2e/package-lock.json (npm ci).
+# chromium and libreoffice-calc-nogui, and the npm packages pinned in tests/e2e/package-lock.json (npm ci).
+# E2E_CHECKS="spreadsheet newman" runs only the named checks (default: all).
 # The last line of output is `e2e: N passed, N failed`; E2E_SUMMARY=FILE also gets "PASSED FAILED" written to it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -34,6 +38,7 @@ say() { printf 'e2e: %s\n' "$*" >&2; }
 # check's summary pattern when it passes (E2E_VERBOSE=1: whole either way).
 check() {
   local name=$1 log="$tmp/$1.log" start=$SECONDS
+  if [ -n "${E2E_CHECKS:-}" ] && [[ " $E2E_CHECKS " != *" $name "* ]]; then return 0; fi
   say "$name: running"
   if "$name" >"$log" 2>&1; then
     passed=$((passed + 1))
@@ -90,6 +95,11 @@ if [ ! -x "$CHROMIUM" ]; then
   _pg_apt update -qq >&2
   _pg_apt install -y -qq --no-install-recommends chromium >&2
 fi
+# A failed install fails the spreadsheet check (it finds no soffice), not the other checks.
+if ! command -v soffice >/dev/null 2>&1; then
+  say "installing Debian's libreoffice-calc-nogui (headless Calc for the spreadsheet check)"
+  apt_install libreoffice-calc-nogui || say "installing libreoffice-calc-nogui failed"
+fi
 # npm ci only when the lock file changed since the last install: it deletes node_modules first.
 lock_sum=$(sha256sum "$E2E_DIR/package-lock.json" | cut -d' ' -f1)
 if [ "$(cat "$E2E_DIR/node_modules/.roofkit-lock" 2>/dev/null || true)" != "$lock_sum" ]; then
@@ -119,12 +129,15 @@ new_key() { admin keys create --workspace "$1" --name "$2" --scopes "$3" | tail 
   admin workspaces create --slug e2e-roofing --name "E2E Roofing"
   admin seed --workspace e2e-roofing --leads 300
   admin workspaces create --slug e2e-suspended --name "E2E Suspended Roofing"
+  admin workspaces create --slug e2e-formulas --name "E2E Formula Roofing"
+  "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -v workspace=e2e-formulas -f "$E2E_DIR/spreadsheet-leads.sql"
 } >"$tmp/admin.log" 2>&1 || { cat "$tmp/admin.log" >&2; exit 1; }
 API_KEY=$(new_key e2e-roofing "e2e full" leads.read,leads.export)
 READ_KEY=$(new_key e2e-roofing "e2e read only" leads.read)
 BURST_KEY=$(new_key e2e-roofing "e2e rate limit" leads.read,leads.export)
 EXPORT_KEY=$(new_key e2e-roofing "e2e export only" leads.export)
 INACTIVE_KEY=$(new_key e2e-suspended "e2e inactive" leads.read,leads.export)
+FORMULA_KEY=$(new_key e2e-formulas "e2e spreadsheet" leads.export)
 revoked=$(admin keys create --workspace e2e-roofing --name "e2e revoked" --scopes leads.read,leads.export)
 REVOKED_KEY=$(tail -n 1 <<<"$revoked")
 {
@@ -200,10 +213,48 @@ newman() {
     --color off --disable-unicode --reporters cli)
 }
 
+# LibreOffice imports the export with each separator (filter options: separator, quote, UTF-8, from line 1) and
+# writes it as flat ODF XML, where a formula cell is one with a table:formula attribute. One more import with the
+# phone column (5) as text shows the phone as the file has it. soffice gets a private profile and HOME.
+spreadsheet() {
+  command -v soffice >/dev/null || { echo "soffice (Debian's libreoffice-calc-nogui) is missing"; return 1; }
+  local dir=$tmp/spreadsheet rc=0 import name options out formulas id rows
+  mkdir -p "$dir"
+  curl -fsS -D "$dir/headers" -o "$dir/leads.csv" -H "Authorization: Bearer $FORMULA_KEY" "$BASE_URL/api/v1/leads/export"
+  rows=$(tr -d '\r' <"$dir/headers" | sed -n 's/^[Xx]-[Ee]xport-[Rr]ow-[Cc]ount: //p')
+  echo "spreadsheet: export of $rows leads, $(wc -c <"$dir/leads.csv") bytes"
+  [ "$rows" = 23 ] || { echo "expected the 23 leads of tests/e2e/spreadsheet-leads.sql"; return 1; }
+  for import in comma:44 semicolon:59 tab:9 phone-as-text:44,34,76,1,5/2; do
+    name=${import%%:*} options=${import#*:}
+    [[ $options == *,* ]] || options=$options,34,76,1
+    mkdir -p "$dir/$name"
+    HOME=$dir/home timeout 300 soffice -env:UserInstallation="file://$dir/profile" --headless --norestore \
+      --infilter="CSV:$options" --convert-to fods --outdir "$dir/$name" "$dir/leads.csv" >"$dir/$name.log" 2>&1 || true
+    out=$dir/$name/leads.fods
+    if [ ! -s "$out" ]; then echo "spreadsheet: $name: LibreOffice wrote nothing"; cat "$dir/$name.log"; rc=1; continue; fi
+    # Every lead must be in the sheet, or a count of 0 proves nothing.
+    while IFS=, read -r id _; do
+      grep -q -- "$id" "$out" || { echo "spreadsheet: $name: lead $id is not in the sheet"; rc=1; }
+    done < <(tail -n +2 "$dir/leads.csv" | grep -aoE '^[0-9a-f]{8}-[0-9a-f-]{27}')
+    formulas=$(grep -o 'table:formula="[^"]*"' "$out" | wc -l)
+    echo "spreadsheet: $name import (CSV:$options): $formulas formula cells"
+    if [ "$formulas" -ne 0 ]; then grep -o 'table:formula="[^"]*"' "$out" | sort | uniq -c | sed 's/^/  /'; rc=1; fi
+    if grep -qE "('|&apos;)\+15125550142" "$out"; then echo "spreadsheet: $name: the phone +15125550142 has a leading '"; rc=1; fi
+  done
+  if ! grep -qF '<text:p>+15125550142</text:p>' "$dir/phone-as-text/leads.fods"; then
+    echo "spreadsheet: no cell holds the phone +15125550142 as it is"; rc=1
+  fi
+  if ! grep -qF 'office:value="-3.5"' "$dir/comma/leads.fods"; then
+    echo "spreadsheet: the notes -3.5 are not the number -3.5 in the comma import"; rc=1
+  fi
+  return "$rc"
+}
+
 check lint 'Your API description is valid|problem'
 check browser '^swagger-ui: '
 check docs_query '^swagger-ui-query: '
 check newman '^\|  +(requests|assertions) '
+check spreadsheet '^spreadsheet: '
 
 if [ "$failed" -gt 0 ]; then
   say "end of the API's log:"

@@ -37,12 +37,13 @@ _pg_as_owner() {
   fi
 }
 
-# apt-get needs root: sudo when we are not.
+# apt-get needs root: sudo when we are not. Another install on the machine (a second make test, CI) holds the
+# dpkg lock for a while: wait for it up to 10 minutes instead of failing at once.
 _pg_apt() {
   if _pg_is_root; then
-    env DEBIAN_FRONTEND=noninteractive apt-get "$@"
+    env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"
   elif command -v sudo >/dev/null 2>&1; then
-    sudo env DEBIAN_FRONTEND=noninteractive apt-get "$@"
+    sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"
   else
     _pg_say "need root or sudo to run: apt-get $*"
     return 1

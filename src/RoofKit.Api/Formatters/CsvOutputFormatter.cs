@@ -9,7 +9,8 @@ using RoofKit.Application.Leads.Queries.ExportLeads;
 namespace RoofKit.Api.Formatters;
 
 /// <summary>
-/// Writes a <see cref="LeadExport"/> as formula-safe RFC 4180 CSV. The segment's size, truncation and next
+/// Writes a <see cref="LeadExport"/> as RFC 4180 CSV that is formula-safe whatever separator a spreadsheet imports
+/// it with (CONTRACT.md §7; <see cref="CsvFormulaGuard"/>). The segment's size, truncation and next
 /// cursor are headers, known before the first row; the rows are formatted straight into the response as the
 /// database produces them, so PostgreSQL and the formatter work at the same time and memory stays flat.
 /// </summary>
@@ -28,7 +29,7 @@ public sealed class CsvOutputFormatter : TextOutputFormatter
     {
         Injection = CsvInjection.Escape,
         // OWASP's list as CsvHelper has it (= @ + - tab CR), plus LF, which a spreadsheet also treats as the start of a formula cell.
-        InjectionCharacters = "=@+-\t\r\n",
+        InjectionCharacters = CsvFormulaGuard.FormulaStarts,
         WriteByteOrderMark = false,
         NewLine = "\r\n",
     };
@@ -69,26 +70,48 @@ public sealed class CsvOutputFormatter : TextOutputFormatter
         await foreach (var lead in export.Slice.ReadAsync(cancellationToken))
         {
             csv.WriteField(lead.Id, "D");
-            csv.WriteField(lead.FirstName);
-            csv.WriteField(lead.LastName);
-            csv.WriteField(lead.Email);
-            csv.WriteField(lead.Phone);
-            csv.WriteField(lead.Street);
-            csv.WriteField(lead.City);
-            csv.WriteField(lead.Region);
-            csv.WriteField(lead.PostalCode);
-            csv.WriteField(lead.Source);
-            csv.WriteField(lead.Medium);
-            csv.WriteField(lead.Campaign);
+            WriteText(csv, lead.FirstName);
+            WriteText(csv, lead.LastName);
+            WriteText(csv, lead.Email);
+            WriteText(csv, lead.Phone);
+            WriteText(csv, lead.Street);
+            WriteText(csv, lead.City);
+            WriteText(csv, lead.Region);
+            WriteText(csv, lead.PostalCode);
+            WriteText(csv, lead.Source);
+            WriteText(csv, lead.Medium);
+            WriteText(csv, lead.Campaign);
             csv.WriteField(lead.StatusStageId, "D");
-            csv.WriteField(lead.StatusStageName);
-            csv.WriteField(lead.Notes);
+            WriteText(csv, lead.StatusStageName);
+            WriteText(csv, lead.Notes);
             csv.WriteField(lead.CreatedAt, ApiJson.TimestampFormat);
             csv.WriteField(lead.UpdatedAt, ApiJson.TimestampFormat);
             await csv.EndRecordAsync(cancellationToken);
         }
 
         await csv.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A text column. A signed plain number (an E.164 phone, <c>-3.5</c>) goes to CsvHelper as the number it is, which
+    /// its injection escape leaves alone; any other text gets <c>'</c> before each formula character that could start
+    /// a cell (CsvHelper's escape for the first one), and quotes when it holds a separator.
+    /// </summary>
+    private static void WriteText(CsvWriter csv, string? value)
+    {
+        if (value is null)
+        {
+            csv.WriteField((string?)null);
+        }
+        else if (CsvFormulaGuard.TrySignedNumber(value, out var number, out var format))
+        {
+            csv.WriteField(number, format);
+        }
+        else
+        {
+            var text = CsvFormulaGuard.EscapeInnerCells(value);
+            csv.WriteField(text, CsvFormulaGuard.HoldsOtherSeparator(text) ? CsvQuoting.Always : CsvQuoting.WhenNeeded);
+        }
     }
 
     private static string NextLink(HttpRequest request, string cursor)

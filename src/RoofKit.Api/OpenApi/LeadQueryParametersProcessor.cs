@@ -53,8 +53,16 @@ public sealed class LeadQueryParametersProcessor : IOperationProcessor
         Query("status_stage_id", "Only leads in this pipeline stage (an `id` from listStatusStages). "
             + "A well-formed id of no stage of the workspace matches nothing.",
             new JsonSchema { Type = JsonObjectType.String, Format = PartnerSchemaProcessor.Uuid }),
-        Query("search", "Case-insensitive substring of name, email, phone, street, city or postal code.",
-            new JsonSchema { Type = JsonObjectType.String, MinLength = 1, MaxLength = 200 }),
+        Query("search", $"Case-insensitive substring of name, email, phone, street, city or postal code (PostgreSQL's `lower()` "
+            + $"on both sides, so `İstanbul` finds `İstanbul`). {LeadFilter.SearchMinLength} to "
+            + $"{LeadFilter.SearchMaxLength} characters; a shorter term is 400 (no index can serve it). "
+            + "Served by a trigram index restricted to the key's workspace.",
+            new JsonSchema
+            {
+                Type = JsonObjectType.String,
+                MinLength = LeadFilter.SearchMinLength,
+                MaxLength = LeadFilter.SearchMaxLength,
+            }),
         Query("cursor", "Opaque cursor returned by list/export responses. Send it back unchanged; malformed cursors return 400. "
             + "Filters may be repeated or left out (the cursor's are used); different filters are 400 `invalid_cursor`.",
             new JsonSchema { Type = JsonObjectType.String, MinLength = 1, MaxLength = LeadCursorProtector.MaxLength }),

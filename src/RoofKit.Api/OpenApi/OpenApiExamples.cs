@@ -16,10 +16,12 @@ internal static class OpenApiExamples
 
     public const string Cursor = "AXsiV3MiOiI3ZjViMmM4YS0zYjFlLTRjNWQtOGU2Zi0xYTJiM2M0ZDVlNmYiLCJVIjo2Mzg2NzI1MzY5OTEyMzAwMDB9q2x7Zk3VfW0pQ8rT1sLh";
 
+    // Exactly what the API sends for this lead (a test exports it): the phone as it is, the notes that start like a
+    // formula with ' in front and quoted.
     public const string Csv =
         "id,first_name,last_name,email,phone,street,city,region,postal_code,source,medium,campaign,status_stage_id,status_stage_name,notes,created_at,updated_at\r\n"
         + "9b1f3c2e-5a7d-4e8f-b6a1-0c2d3e4f5a6b,Dana,Whitfield,dana.whitfield@example.com,+15125550142,418 Maple Ave,Austin,TX,78704,google,cpc,spring-roof-check,"
-        + "3f2b8c1e-0d5a-4c3e-9a61-2f7d8e9b0c14,Inspection scheduled,'=wants a quote for hail damage,2026-11-20T15:02:11.481Z,2026-11-27T10:14:59.123Z\r\n";
+        + "3f2b8c1e-0d5a-4c3e-9a61-2f7d8e9b0c14,Inspection scheduled,\"'=wants a quote for hail damage\",2026-11-20T15:02:11.481Z,2026-11-27T10:14:59.123Z\r\n";
 
     private static readonly JToken Lead = JToken.Parse("""
         {

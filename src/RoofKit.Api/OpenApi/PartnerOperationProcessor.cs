@@ -103,8 +103,12 @@ public sealed class PartnerOperationProcessor : IOperationProcessor
                 {
                     Type = JsonObjectType.String,
                     Format = JsonFormatStrings.Binary,
-                    Description = "RFC 4180 CSV text, UTF-8 without BOM, CRLF line ends, formula-safe, a header row always "
-                        + "(`Content-Type: text/csv; charset=utf-8; header=present`). Columns: "
+                    Description = "RFC 4180 CSV text, UTF-8 without BOM, CRLF line ends, a header row always "
+                        + "(`Content-Type: text/csv; charset=utf-8; header=present`). Formula-safe with comma, semicolon or tab "
+                        + "as the spreadsheet's separator: `'` goes before `=`, `+`, `-`, `@`, tab, CR or LF at the start of a "
+                        + "field and before `=`, `+`, `-` or `@` after a comma, semicolon, tab or line break inside it; a field "
+                        + "with a separator, quote or line break is quoted; a plain number (`+15125550142`, `-3.5`) is "
+                        + "written as it is. Columns: "
                         + string.Join(", ", CsvOutputFormatter.Columns) + ".",
                 },
                 Example = OpenApiExamples.Csv,

@@ -145,8 +145,10 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
 
         if (filter.Search is { } search)
         {
-            sql.Append(" AND l.search_text LIKE @SearchPattern");
-            parameters.Add("SearchPattern", "%" + EscapeLike(search.ToLowerInvariant()) + "%");
+            // lower() on both sides (search_text is lower-cased by the database), never .NET's case folding; with the
+            // workspace equality above, the (workspace_id, search_text) trigram index serves it.
+            sql.Append(" AND l.search_text LIKE '%' || lower(@Search) || '%'");
+            parameters.Add("Search", EscapeLike(search));
         }
 
         if (request.After is { } after)

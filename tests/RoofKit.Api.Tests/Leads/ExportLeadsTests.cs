@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Net;
 using System.Text;
+using System.Text.RegularExpressions;
 using Dapper;
 using RoofKit.Testing;
 using RoofKit.Api.Formatters;
@@ -81,7 +82,7 @@ public sealed class ExportLeadsTests : ApiTestBase
                 ((Guid)t.id).ToString(), t.first_name, t.last_name, t.email, t.phone, t.street, t.city, t.region, t.postal_code,
                 t.source, t.medium, t.campaign, ((Guid?)t.status_stage_id)?.ToString(), t.stage_name, t.notes,
                 ((DateTime)t.created_at).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"), ((DateTime)t.updated_at).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"),
-            }.Select(v => (string?)v ?? "").Select(v => v.Length > 0 && "=+-@\t\r\n".Contains(v[0]) ? "'" + v : v).ToArray();
+            }.Select(v => (string?)v ?? "").Select(v => v.Length > 0 && "=+-@\t\r\n".Contains(v[0]) && !PlainNumber(v) ? "'" + v : v).ToArray();
             rows[i].Should().Equal(expected, $"row {i} must match the database");
         }
     }
@@ -171,6 +172,128 @@ public sealed class ExportLeadsTests : ApiTestBase
         plain[2].Should().Be("O'Neil");
         plain[14].Should().Be("call 1-800 = later; a@b");
     }
+
+    [Test]
+    public async Task ShouldWriteSignedPlainNumbersAsTheyAreWithoutTheEscape()
+    {
+        var workspace = await Data.WorkspaceAsync();
+        var (_, token) = await Data.KeyAsync(workspace.Id);
+        await Data.LeadAsync(workspace.Id, new DateTime(2025, 3, 1, 12, 0, 0, DateTimeKind.Utc),
+            phone: "+15125550142", notes: "-3.5", street: "-007", postalCode: "+0.50");
+
+        var body = await (await Client(token).GetAsync("/api/v1/leads/export")).Content.ReadAsByteArrayAsync();
+
+        var row = Csv.Parse(body)[1];
+        row[4].Should().Be("+15125550142", "an E.164 phone keeps its + and gets no '");
+        row[14].Should().Be("-3.5");
+        row[5].Should().Be("-007");
+        row[8].Should().Be("+0.50");
+        Encoding.UTF8.GetString(body).Should().Contain(",+15125550142,-007,Austin,TX,+0.50,", "a plain number is written unquoted, as it is");
+    }
+
+    [TestCase("+1+1")]
+    [TestCase("-2-3")]
+    [TestCase("=1")]
+    [TestCase("+A1")]
+    [TestCase("-3.5e2")]
+    [TestCase("+1 512 555 0142")]
+    [TestCase("-.5")]
+    [TestCase("+792281625142643375935439503350")]
+    public async Task ShouldEscapeSignedTextThatIsNoPlainNumber(string value)
+    {
+        var workspace = await Data.WorkspaceAsync();
+        var (_, token) = await Data.KeyAsync(workspace.Id);
+        await Data.LeadAsync(workspace.Id, new DateTime(2025, 3, 1, 12, 0, 0, DateTimeKind.Utc), phone: value, notes: value);
+
+        var row = Csv.Parse(await (await Client(token).GetAsync("/api/v1/leads/export")).Content.ReadAsByteArrayAsync())[1];
+
+        row[4].Should().Be("'" + value);
+        row[14].Should().Be("'" + value);
+    }
+
+    [TestCase("x;y")]
+    [TestCase("a\tb")]
+    [TestCase("a,b")]
+    [TestCase("a\"b")]
+    [TestCase("a\rb")]
+    [TestCase("a\nb")]
+    public async Task ShouldQuoteAFieldThatHoldsASeparatorAQuoteOrALineBreak(string value)
+    {
+        var workspace = await Data.WorkspaceAsync();
+        var (_, token) = await Data.KeyAsync(workspace.Id);
+        await Data.LeadAsync(workspace.Id, new DateTime(2025, 3, 1, 12, 0, 0, DateTimeKind.Utc), firstName: value);
+
+        var body = await (await Client(token).GetAsync("/api/v1/leads/export")).Content.ReadAsByteArrayAsync();
+
+        Encoding.UTF8.GetString(body).Should().Contain(",\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\",Lee,");
+        Csv.Parse(body)[1][1].Should().Be(value);
+    }
+
+    // What LibreOffice Calc does with the export when a user picks ; or tab as the separator (scripts/e2e.sh checks
+    // LibreOffice itself): it starts a cell after every such separator and every line break that it does not see
+    // inside quotes, and it sees quotes only at the start of one of its own cells, so a field's quotes do not protect
+    // the middle of the field. Here every line is cut at every separator and line break, ignoring quotes, which
+    // starts a cell wherever any of those imports could; no such cell may start like a formula, unless it is a plain number.
+    [Test]
+    public async Task ShouldLeaveNoCellStartingLikeAFormulaUnderAnySeparator()
+    {
+        var workspace = await Data.WorkspaceAsync();
+        var (_, token) = await Data.KeyAsync(workspace.Id);
+        string[] payloads =
+        [
+            "=1+1", "+1+1", "-2-3", "@SUM(1+1)", "+A1", "\t=2+2", "\r\n=3+3", "\n=4+4", "x;=1+1;y", "a\t=3+3\tb", "q,=6+6",
+            "line\n=7+7", "line\r\n=8+8", "x; =9+9", "x;\"=10+10\"", "\";=11+11", "\"\";=12+12;\"",
+            "=HYPERLINK(\"http://evil.example\",\"click\")", "a,+13+13,-14-14,@SUM(1+1)", "-3.5;=15+15", "+15125550143;=16+16",
+        ];
+        var time = new DateTime(2025, 3, 1, 12, 0, 0, DateTimeKind.Utc);
+        foreach (var value in payloads)
+        {
+            time = time.AddMinutes(1);
+            await Data.LeadAsync(workspace.Id, time, firstName: value, lastName: value, email: value, source: value,
+                medium: value, campaign: value, notes: value, phone: value, street: value, city: value, postalCode: value);
+        }
+
+        await Data.LeadAsync(workspace.Id, time.AddMinutes(1), phone: "+15125550142", notes: "-3.5");
+
+        var body = await (await Client(token).GetAsync("/api/v1/leads/export")).Content.ReadAsByteArrayAsync();
+
+        var cells = Encoding.UTF8.GetString(body).Split(['\r', '\n', ',', ';', '\t'])
+            .Select(cell => cell.TrimStart('"', ' ').TrimEnd('"'))
+            .ToList();
+        cells.Should().Contain("+15125550142").And.Contain("-3.5");
+        cells.Where(cell => cell.Length > 0 && "=+-@".Contains(cell[0]) && !PlainNumber(cell))
+            .Should().BeEmpty("no part of any field may start a formula cell, whatever the separator");
+
+        var rows = Csv.Parse(body).Skip(1).ToDictionary(r => r[1], r => r);
+        rows.Keys.Should().Contain(["'=1+1", "x;'=1+1;y", "a\t'=3+3\tb", "'\n'=4+4", "line\r\n'=8+8", "\";'=11+11", "'-3.5;'=15+15"]);
+        rows["x;'=1+1;y"].Skip(1).Take(11).Where((_, i) => i != 6).Should().AllBe("x;'=1+1;y", "every text column is treated alike");
+    }
+
+    [Test]
+    public async Task ShouldSendTheDocumentedCsvExampleForTheExamplesLead()
+    {
+        var workspace = await Data.WorkspaceAsync();
+        var (_, token) = await Data.KeyAsync(workspace.Id);
+        await using (var connection = await Db.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("""
+                INSERT INTO status_stages (id, workspace_id, name, position, kind)
+                VALUES ('3f2b8c1e-0d5a-4c3e-9a61-2f7d8e9b0c14', @workspace, 'Inspection scheduled', 100, 'open');
+                INSERT INTO leads (id, workspace_id, first_name, last_name, email, phone, street, city, region, postal_code,
+                                   source, medium, campaign, status_stage_id, notes, created_at, updated_at)
+                VALUES ('9b1f3c2e-5a7d-4e8f-b6a1-0c2d3e4f5a6b', @workspace, 'Dana', 'Whitfield', 'dana.whitfield@example.com',
+                        '+15125550142', '418 Maple Ave', 'Austin', 'TX', '78704', 'google', 'cpc', 'spring-roof-check',
+                        '3f2b8c1e-0d5a-4c3e-9a61-2f7d8e9b0c14', '=wants a quote for hail damage',
+                        '2026-11-20T15:02:11.481Z', '2026-11-27T10:14:59.123Z');
+                """, new { workspace = workspace.Id });
+        }
+
+        var body = await (await Client(token).GetAsync("/api/v1/leads/export")).Content.ReadAsStringAsync();
+
+        body.Should().Be(RoofKit.Api.OpenApi.OpenApiExamples.Csv);
+    }
+
+    private static bool PlainNumber(string value) => Regex.IsMatch(value, @"^[+-]?[0-9]+(\.[0-9]+)?$");
 
     [Test]
     public async Task ShouldContinueAnExportWithAListCursorAndAListWithAnExportCursor()

@@ -10,13 +10,15 @@ using RoofKit.Infrastructure.Persistence;
 namespace RoofKit.Api.Tests.Leads;
 
 /// <summary>
-/// CONTRACT.md §6: search is served by the pg_trgm index, never by a scan of the workspace. The statement
-/// explained is the one the repository really sent (captured from Npgsql's command log, with its parameters),
-/// on a workspace of 100,000 leads among others.
+/// CONTRACT.md §6: search is served by the pg_trgm index restricted to the key's workspace (migration 0003), never by
+/// a scan of the table or the workspace. The statement explained is the one the repository really sent (captured
+/// from Npgsql's command log, with its parameters), on the smallest of three workspaces (20,000 leads beside 100,000
+/// and 50,000), where an index on the trigrams alone would read every workspace's matches.
 /// </summary>
 public sealed class LeadQuerySearchPlanTests : ApiTestBase
 {
-    private const int Leads = 100_000;
+    private const int Leads = 20_000;
+    private const string SearchIndex = "leads_workspace_search_text_trgm";
 
     private readonly CommandCapture capture = new();
     private Guid workspace;
@@ -34,8 +36,8 @@ public sealed class LeadQuerySearchPlanTests : ApiTestBase
         _ = Factory.Services;
         workspace = (await Data.WorkspaceAsync()).Id;
         (await Data.SeedAsync(workspace, Leads)).Should().Be(Leads);
-        var neighbour = (await Data.WorkspaceAsync()).Id;
-        await Data.SeedAsync(neighbour, 20_000, seed: 3);
+        await Data.SeedAsync((await Data.WorkspaceAsync()).Id, 100_000, seed: 3);
+        await Data.SeedAsync((await Data.WorkspaceAsync()).Id, 50_000, seed: 5);
 
         await using var connection = await Db.OpenConnectionAsync();
         await connection.ExecuteAsync("ANALYZE leads");
@@ -63,7 +65,7 @@ public sealed class LeadQuerySearchPlanTests : ApiTestBase
     [TestCase("email")]
     [TestCase("phone")]
     [TestCase("street")]
-    public async Task ShouldServeASearchFromTheTrigramIndex(string field)
+    public async Task ShouldServeASearchFromTheWorkspacesTrigramIndex(string field)
     {
         var search = field switch
         {
@@ -74,18 +76,18 @@ public sealed class LeadQuerySearchPlanTests : ApiTestBase
 
         var plan = await ExplainListAsync(LeadFilter.None with { Search = search }, null);
 
-        plan.Should().Contain("leads_search_text_trgm").And.NotContain("Seq Scan on leads");
+        ShouldSearchOnlyTheWorkspaceThroughItsIndex(plan);
     }
 
     [Test]
-    public async Task ShouldServeASearchWithOtherFiltersAndACursorFromTheTrigramIndex()
+    public async Task ShouldServeASearchWithOtherFiltersAndACursorFromTheWorkspacesTrigramIndex()
     {
         var filter = new LeadFilter("google", "cpc", null, sampleUpdatedAt.AddDays(-30), null, null, sampleEmail[..^4]);
         var after = new KeysetPosition(sampleUpdatedAt.AddDays(-1), Guid.Empty);
 
         var plan = await ExplainListAsync(filter, after);
 
-        plan.Should().Contain("leads_search_text_trgm").And.NotContain("Seq Scan on leads");
+        ShouldSearchOnlyTheWorkspaceThroughItsIndex(plan);
     }
 
     [Test]
@@ -94,6 +96,22 @@ public sealed class LeadQuerySearchPlanTests : ApiTestBase
         var plan = await ExplainListAsync(LeadFilter.None, new KeysetPosition(DateTime.UtcNow.AddDays(-100), Guid.Empty));
 
         plan.Should().Contain("leads_workspace_updated_id").And.NotContain("Seq Scan on leads").And.NotContain("Sort");
+    }
+
+    /// <summary>
+    /// A Bitmap Index Scan on the (workspace_id, search_text) index whose Index Cond holds both the workspace and the
+    /// pattern, so the index itself keeps other workspaces' rows out; and no sequential scan of leads anywhere.
+    /// </summary>
+    private static void ShouldSearchOnlyTheWorkspaceThroughItsIndex(string plan)
+    {
+        var lines = plan.Split('\n');
+        var scan = Array.FindIndex(lines, l => l.Contains("Bitmap Index Scan on " + SearchIndex, StringComparison.Ordinal));
+        scan.Should().BeGreaterThanOrEqualTo(0, $"the search must be read from {SearchIndex}");
+        lines.Should().HaveCountGreaterThan(scan + 1);
+        lines[scan + 1].Trim().Should().StartWith("Index Cond:")
+            .And.Contain("workspace_id =", "the index restricts the search to the workspace")
+            .And.Contain("search_text ~~");
+        plan.Should().NotContain("Seq Scan on leads").And.NotContain("leads_search_text_trgm ");
     }
 
     /// <summary>Runs the repository's list query, then EXPLAINs exactly the statement and parameters it sent.</summary>

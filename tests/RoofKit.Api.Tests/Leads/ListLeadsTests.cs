@@ -101,6 +101,24 @@ public sealed class ListLeadsTests : ApiTestBase
         }
     }
 
+    // CONTRACT.md §6: PostgreSQL's lower() on both sides. .NET's invariant lower case leaves the Turkish dotted capital I
+    // as it is, where the database's lower() (which search_text was built with) makes it an i.
+    [TestCase("İstanbul")]
+    [TestCase("İSTANBUL")]
+    [TestCase("Kadıköy, İst")]
+    public async Task ShouldFindASearchTermWithTheDatabasesCaseFolding(string search)
+    {
+        var own = (await Data.WorkspaceAsync()).Id;
+        var (_, key) = await Data.KeyAsync(own, "leads.read");
+        var yesterday = DateTime.UtcNow.AddDays(-1);
+        var istanbul = await Data.LeadAsync(own, yesterday, street: "Kadıköy, İstiklal Cd. 5", city: "İstanbul");
+        await Data.LeadAsync(own, yesterday.AddSeconds(1), city: "Austin");
+
+        var page = await PageAsync(Client(key), "search=" + Uri.EscapeDataString(search));
+
+        page.Data.Select(l => l.GetProperty("id").GetGuid()).Should().Equal(istanbul);
+    }
+
     [Test]
     public async Task ShouldWriteMissingValuesAsNulls()
     {
@@ -401,6 +419,8 @@ public sealed class ListLeadsTests : ApiTestBase
     [TestCase("campaign=", "campaign")]
     [TestCase("campaign={256}", "campaign")]
     [TestCase("search=", "search")]
+    [TestCase("search=ab", "search")]
+    [TestCase("search=%C4%B0s", "search")]
     [TestCase("search={201}", "search")]
     [TestCase("search=a%0Ab", "search")]
     [TestCase("source=google&source=facebook", "source")]
@@ -549,10 +569,11 @@ public sealed class ListLeadsTests : ApiTestBase
         yield return Case("search= st", true, _ => ("search=%20st", new LeadTruth(Search: " st")));
         yield return Case("search=MUÑOZ", true, _ => ("search=MU%C3%91OZ", new LeadTruth(Search: "muñoz")));
         yield return Case("search=o'brien", true, _ => ("search=o'brien", new LeadTruth(Search: "o'brien")));
-        yield return Case("search=_", true, _ => ("search=_", new LeadTruth(Search: "_")));
-        yield return Case("search=%", false, _ => ("search=%25", new LeadTruth(Search: "%")));
-        yield return Case("search=\\", false, _ => ("search=%5C", new LeadTruth(Search: "\\")));
-        yield return Case("search=q", true, _ => ("search=q", new LeadTruth(Search: "q")));
+        yield return Case("search=r_s", true, _ => ("search=r_s", new LeadTruth(Search: "r_s")));
+        yield return Case("search=___", false, _ => ("search=___", new LeadTruth(Search: "___")));
+        yield return Case("search=%%%", false, _ => ("search=%25%25%25", new LeadTruth(Search: "%%%")));
+        yield return Case("search=\\\\\\", false, _ => ("search=%5C%5C%5C", new LeadTruth(Search: "\\\\\\")));
+        yield return Case("search=ann", true, _ => ("search=ann", new LeadTruth(Search: "ann")));
         yield return Case("search=insurance claim (notes are not searched)", false, _ => ("search=insurance%20claim", new LeadTruth(Search: "insurance claim")));
         yield return Case("source+medium+campaign", true, _ => ("source=google&medium=cpc&campaign=roof_repair_near_me",
             new LeadTruth("google", "cpc", "roof_repair_near_me")));
@@ -560,11 +581,11 @@ public sealed class ListLeadsTests : ApiTestBase
             new LeadTruth(Source: "facebook", From: c.Now.AddDays(-400), To: c.Now.AddDays(-20))));
         yield return Case("status+search", true, c => ($"status_stage_id={c.Stages[0]}&search=gmail",
             new LeadTruth(StatusStageId: c.Stages[0], Search: "gmail")));
-        yield return Case("medium+search+from", true, c => ($"medium=referral&search=a&from={Rfc3339(c.Now.AddDays(-365))}",
-            new LeadTruth(Medium: "referral", Search: "a", From: c.Now.AddDays(-365))));
+        yield return Case("medium+search+from", true, c => ($"medium=referral&search=son&from={Rfc3339(c.Now.AddDays(-365))}",
+            new LeadTruth(Medium: "referral", Search: "son", From: c.Now.AddDays(-365))));
         yield return Case("every filter", true, c => (
-            $"source=google&medium=cpc&campaign=roof_replacement_search&from={Rfc3339(c.Now.AddDays(-700))}&to={Rfc3339(c.Now)}&status_stage_id={c.Stages[0]}&search=e",
-            new LeadTruth("google", "cpc", "roof_replacement_search", c.Now.AddDays(-700), c.Now, c.Stages[0], "e")));
+            $"source=google&medium=cpc&campaign=roof_replacement_search&from={Rfc3339(c.Now.AddDays(-700))}&to={Rfc3339(c.Now)}&status_stage_id={c.Stages[0]}&search=com",
+            new LeadTruth("google", "cpc", "roof_replacement_search", c.Now.AddDays(-700), c.Now, c.Stages[0], "com")));
         yield return Case("disjoint source and medium", false, _ => ("source=facebook&medium=cpc", new LeadTruth(Source: "facebook", Medium: "cpc")));
     }
 

@@ -124,7 +124,7 @@ public sealed class OpenApiDocumentTests : ApiTestBase
         parameters["from"]["description"]!.GetValue<string>().Should().StartWith("Inclusive updated_at lower bound for incremental sync.");
         parameters["to"]["schema"]!["format"]!.GetValue<string>().Should().Be("date-time");
         parameters["status_stage_id"]["schema"]!["format"]!.GetValue<string>().Should().Be("uuid");
-        parameters["search"]["schema"]!["minLength"]!.GetValue<int>().Should().Be(1);
+        parameters["search"]["schema"]!["minLength"]!.GetValue<int>().Should().Be(3);
         parameters["search"]["schema"]!["maxLength"]!.GetValue<int>().Should().Be(200);
         parameters["cursor"]["description"]!.GetValue<string>().Should().StartWith(
             "Opaque cursor returned by list/export responses. Send it back unchanged; malformed cursors return 400.");

@@ -23,7 +23,8 @@ public sealed class MigrationTests
         tables.Should().Contain(["workspaces", "status_stages", "leads", "api_keys", "rate_limit_counters"]);
         var indexes = (await connection.QueryAsync<string>("SELECT indexdef FROM pg_indexes WHERE tablename = 'leads'")).ToList();
         indexes.Should().Contain(i => i.Contains("(workspace_id, updated_at, id)"));
-        indexes.Should().Contain(i => i.Contains("gin_trgm_ops"));
+        indexes.Should().Contain(i => i.Contains("leads_workspace_search_text_trgm") && i.Contains("USING gin (workspace_id, search_text gin_trgm_ops)"));
+        indexes.Should().NotContain(i => i.Contains("leads_search_text_trgm "), "0003 replaces the trigram-only index");
     }
 
     [Test]

@@ -153,7 +153,7 @@ public sealed class IsolationTests : ApiTestBase
         (await Client(a.Key).GetAsync($"{usedOn}?cursor={cursor}")).StatusCode.Should().Be(HttpStatusCode.OK);
         (await Client(a.Key).GetAsync($"{usedOn}?cursor={cursor}&source=GOOGLE&from=2020-01-01T00:00:00Z")).StatusCode.Should().Be(HttpStatusCode.OK);
 
-        foreach (var changed in new[] { "source=facebook", "from=2021-01-01T00:00:00Z", "search=a", "status_stage_id=" + a.StageIds[0], "to=2030-01-01T00:00:00Z" })
+        foreach (var changed in new[] { "source=facebook", "from=2021-01-01T00:00:00Z", "search=abc", "status_stage_id=" + a.StageIds[0], "to=2030-01-01T00:00:00Z" })
         {
             var response = await Client(a.Key).GetAsync($"{usedOn}?cursor={cursor}&{changed}");
             await ErrorAsync(response, 400, "invalid_cursor");

@@ -13,6 +13,14 @@ public sealed partial record LeadFilter(
     Guid? StatusStageId,
     string? Search)
 {
+    /// <summary>
+    /// The bounds of <c>search</c> (CONTRACT.md §6), for the validator and the OpenAPI document. A term shorter than a
+    /// trigram gives the trigram index nothing to look up, so it would read the whole workspace.
+    /// </summary>
+    public const int SearchMinLength = 3;
+
+    public const int SearchMaxLength = 200;
+
     public static readonly LeadFilter None = new(null, null, null, null, null, null, null);
 
     /// <summary>Parses validated parameters; call only after the validator accepted them.</summary>

@@ -36,10 +36,10 @@ public abstract partial class LeadQueryValidator<TQuery> : AbstractValidator<TQu
             }
         });
 
-        Text(q => q.Parameters.Source, "source", 255);
-        Text(q => q.Parameters.Medium, "medium", 255);
-        Text(q => q.Parameters.Campaign, "campaign", 255);
-        Text(q => q.Parameters.Search, "search", 200);
+        Text(q => q.Parameters.Source, "source", 1, 255);
+        Text(q => q.Parameters.Medium, "medium", 1, 255);
+        Text(q => q.Parameters.Campaign, "campaign", 1, 255);
+        Text(q => q.Parameters.Search, "search", LeadFilter.SearchMinLength, LeadFilter.SearchMaxLength);
 
         Timestamp(q => q.Parameters.From, "from");
         Timestamp(q => q.Parameters.To, "to");
@@ -80,13 +80,13 @@ public abstract partial class LeadQueryValidator<TQuery> : AbstractValidator<TQu
             && limit <= maxLimit;
     }
 
-    private void Text(System.Linq.Expressions.Expression<Func<TQuery, string?>> property, string name, int maxLength)
+    private void Text(System.Linq.Expressions.Expression<Func<TQuery, string?>> property, string name, int minLength, int maxLength)
     {
         var get = property.Compile();
         RuleFor(property)
-            .Must(v => v!.Length >= 1 && v.Length <= maxLength)
+            .Must(v => v!.Length >= minLength && v.Length <= maxLength)
             .When(q => get(q) is not null)
-            .WithMessage($"{name} must be between 1 and {maxLength} characters.")
+            .WithMessage($"{name} must be between {minLength} and {maxLength} characters.")
             .OverridePropertyName(name);
         RuleFor(property)
             .Must(v => !v!.Any(char.IsControl))

@@ -26,7 +26,7 @@ public sealed class LeadQueryValidatorTests
     [TestCase("from=2026-01-01T01:00:00%2B02:00&to=2026-01-01T00:00:00Z")]
     [TestCase("status_stage_id=7c9e6679-7425-40de-944b-e07fc1f90ae7")]
     [TestCase("status_stage_id=7C9E6679-7425-40DE-944B-E07FC1F90AE7")]
-    [TestCase("search=a")]
+    [TestCase("search=abc")]
     [TestCase("search=John%20Smith")]
     [TestCase("search=100%25_off")]
     [TestCase("cursor=anything-the-planner-will-judge")]
@@ -82,7 +82,9 @@ public sealed class LeadQueryValidatorTests
     [TestCase("medium=line%0Abreak")]
     [TestCase("campaign=")]
     [TestCase("search=")]
-    [TestCase("search=%0D")]
+    [TestCase("search=a")]
+    [TestCase("search=ab")]
+    [TestCase("search=ab%0D")]
     public async Task ShouldRejectAnInvalidValueNamingItsParameter(string query)
     {
         var name = query[..query.IndexOf('=', StringComparison.Ordinal)];

@@ -1,0 +1,134 @@
+using System.Globalization;
+
+namespace RoofKit.Api.Formatters;
+
+/// <summary>
+/// The parts of CONTRACT.md §7's formula safety that CsvHelper's injection support does not cover: it escapes a
+/// field that starts like a formula, but a spreadsheet that imports the file with another separator (<c>;</c> or
+/// tab instead of <c>,</c>) or that ends a line at a line break inside quotes starts cells in the middle of a
+/// field, where quotes do not help (LibreOffice honours a quote only at the start of one of its own cells). And a
+/// signed number is no formula, so it must not get the escape.
+/// </summary>
+public static class CsvFormulaGuard
+{
+    /// <summary>What a cell must not start with: a spreadsheet would read it as a formula (OWASP).</summary>
+    public const string FormulaStarts = "=+-@\t\r\n";
+
+    /// <summary>
+    /// What can end a cell in some spreadsheet import: the separators a user picks (comma, semicolon, tab) and the
+    /// line breaks.
+    /// </summary>
+    private const string CellEnds = ",;\t\r\n";
+
+    private const char Escape = '\'';
+
+    /// <summary>
+    /// A plain number: an optional sign, ASCII digits, and at most one decimal point with digits after it (no
+    /// exponent, no spaces, no other character). <c>+15125550142</c> and <c>-3.5</c> are; <c>+1+1</c>, <c>-2-3</c>,
+    /// <c>=1</c>, <c>+A1</c>, <c>1e5</c> and <c>-.5</c> are not.
+    /// </summary>
+    public static bool IsPlainNumber(ReadOnlySpan<char> value)
+    {
+        var digits = value.Length > 0 && value[0] is '+' or '-' ? value[1..] : value;
+        var point = digits.IndexOf('.');
+        var whole = point < 0 ? digits : digits[..point];
+        var fraction = point < 0 ? "0" : digits[(point + 1)..];
+        return whole.Length > 0 && fraction.Length > 0 && IsAsciiDigits(whole) && IsAsciiDigits(fraction);
+    }
+
+    /// <summary>
+    /// A signed plain number as a value and a format that writes it back character for character (leading and
+    /// trailing zeros, the sign), so that CsvHelper writes it as the number it is, without the formula escape.
+    /// False for anything else, and for a number a <see cref="decimal"/> cannot hold exactly.
+    /// </summary>
+    public static bool TrySignedNumber(string value, out decimal number, out string format)
+    {
+        number = 0;
+        format = "";
+        if (value.Length < 2 || value[0] is not ('+' or '-') || !IsPlainNumber(value))
+        {
+            return false;
+        }
+
+        var digits = value.AsSpan(1);
+        if (!decimal.TryParse(digits, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out number))
+        {
+            return false;
+        }
+
+        // The sign is a literal of the format: the value parsed is never negative, so no sign of its own is written.
+        var point = digits.IndexOf('.');
+        var whole = point < 0 ? digits.Length : point;
+        var fraction = point < 0 ? 0 : digits.Length - point - 1;
+        format = string.Concat("\\", value[..1], new string('0', whole), fraction > 0 ? "." + new string('0', fraction) : "");
+        return number.ToString(format, CultureInfo.InvariantCulture) == value;
+    }
+
+    /// <summary>
+    /// Puts <c>'</c> before each formula character that would start a cell of its own in some import: one after a
+    /// comma, semicolon, tab or line break inside the value (quotes and spaces between them do not matter), or after
+    /// leading quotes or spaces. The start of the value itself is CsvHelper's (its injection escape).
+    /// </summary>
+    public static string EscapeInnerCells(string value)
+    {
+        List<int>? at = null;
+        for (var i = 1; i < value.Length; i++)
+        {
+            if (value[i] is '=' or '+' or '-' or '@' && StartsACell(value, i))
+            {
+                (at ??= []).Add(i);
+            }
+        }
+
+        if (at is null)
+        {
+            return value;
+        }
+
+        return string.Create(value.Length + at.Count, (value, at), static (span, state) =>
+        {
+            var (text, positions) = state;
+            var from = 0;
+            var to = 0;
+            foreach (var position in positions)
+            {
+                text.AsSpan(from, position - from).CopyTo(span[to..]);
+                to += position - from;
+                span[to++] = Escape;
+                from = position;
+            }
+
+            text.AsSpan(from).CopyTo(span[to..]);
+        });
+    }
+
+    /// <summary>
+    /// A field that holds a separator other than the comma, which CsvHelper quotes by itself (with a quote, CR and
+    /// LF): quoted too, so that an import that honours quotes keeps it one cell.
+    /// </summary>
+    public static bool HoldsOtherSeparator(string value) => value.AsSpan().IndexOfAny(';', '\t') >= 0;
+
+    private static bool StartsACell(string value, int index)
+    {
+        var j = index - 1;
+        while (j >= 0 && value[j] is '"' or ' ')
+        {
+            j--;
+        }
+
+        return j < 0 || CellEnds.Contains(value[j], StringComparison.Ordinal);
+    }
+
+    private static bool IsAsciiDigits(ReadOnlySpan<char> value)
+    {
+        foreach (var c in value)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,70 @@
+using RoofKit.Api.Formatters;
+
+namespace RoofKit.Api.Tests.Formatters;
+
+public sealed class CsvFormulaGuardTests
+{
+    [TestCase("+15125550142")]
+    [TestCase("-3.5")]
+    [TestCase("+0.50")]
+    [TestCase("-007")]
+    [TestCase("78701")]
+    [TestCase("0")]
+    public void ShouldCallOptionalSignDigitsAndOneDecimalPartAPlainNumber(string value) =>
+        CsvFormulaGuard.IsPlainNumber(value).Should().BeTrue();
+
+    [TestCase("")]
+    [TestCase("+")]
+    [TestCase("-")]
+    [TestCase("+1+1")]
+    [TestCase("-2-3")]
+    [TestCase("=1")]
+    [TestCase("+A1")]
+    [TestCase("1e5")]
+    [TestCase("-3.5e2")]
+    [TestCase("-.5")]
+    [TestCase("+1.")]
+    [TestCase("+1.2.3")]
+    [TestCase("+1 512 555 0142")]
+    [TestCase(" -3")]
+    [TestCase("--3")]
+    [TestCase("+١٢٣")]
+    [TestCase("+１２")]
+    public void ShouldNotCallAnythingElseAPlainNumber(string value) =>
+        CsvFormulaGuard.IsPlainNumber(value).Should().BeFalse();
+
+    [TestCase("+15125550142")]
+    [TestCase("-3.5")]
+    [TestCase("+0.50")]
+    [TestCase("-007")]
+    [TestCase("-0")]
+    [TestCase("+79228162514264337593543950335")]
+    public void ShouldWriteASignedPlainNumberBackAsItIs(string value)
+    {
+        CsvFormulaGuard.TrySignedNumber(value, out var number, out var format).Should().BeTrue();
+        number.ToString(format, System.Globalization.CultureInfo.InvariantCulture).Should().Be(value);
+    }
+
+    [TestCase("78701", Description = "no sign: nothing to escape, written as text")]
+    [TestCase("+1+1")]
+    [TestCase("+792281625142643375935439503350", Description = "more than a decimal holds: escaped as text")]
+    [TestCase("-0.0000000000000000000000000000001")]
+    public void ShouldNotTreatAsASignedNumber(string value) =>
+        CsvFormulaGuard.TrySignedNumber(value, out _, out _).Should().BeFalse();
+
+    [TestCase("x;=1+1;y", "x;'=1+1;y")]
+    [TestCase("a\t=3+3\tb", "a\t'=3+3\tb")]
+    [TestCase("q,=6+6", "q,'=6+6")]
+    [TestCase("line\n=7+7", "line\n'=7+7")]
+    [TestCase("line\r\n@SUM(1)", "line\r\n'@SUM(1)")]
+    [TestCase("x; =9+9", "x; '=9+9")]
+    [TestCase("x;\"=1\"", "x;\"'=1\"")]
+    [TestCase("\";=1", "\";'=1")]
+    [TestCase(" =1", " '=1")]
+    [TestCase("a,+1,-2,@b", "a,'+1,'-2,'@b")]
+    [TestCase("=1+1", "=1+1", Description = "the first character is CsvHelper's")]
+    [TestCase("call 1-800 = later; a@b", "call 1-800 = later; a@b")]
+    [TestCase("=HYPERLINK(\"http://evil.example\",\"click\")", "=HYPERLINK(\"http://evil.example\",\"click\")")]
+    public void ShouldEscapeEveryFormulaCharacterThatCouldStartACell(string value, string expected) =>
+        CsvFormulaGuard.EscapeInnerCells(value).Should().Be(expected);
+}
