@@ -11,6 +11,7 @@ using RoofKit.Api.Formatters;
 using RoofKit.Api.Infrastructure;
 using RoofKit.Api.OpenApi;
 using RoofKit.Application.Common.Interfaces;
+using RoofKit.Application.Leads.Queries.ExportLeads;
 
 namespace RoofKit.Api;
 
@@ -20,6 +21,7 @@ public static class DependencyInjection
     {
         services.AddHttpContextAccessor();
         services.AddScoped<ICurrentApiKey, HttpCurrentApiKey>();
+        services.AddSingleton<ILeadCsvEncoder, LeadCsvEncoder>();
 
         // With a single scheme ASP.NET Core would make it the default and authenticate every request up front,
         // outside the exception handler; only endpoints that require a key may authenticate, so /healthz and

@@ -33,6 +33,7 @@ public static class DependencyInjection
         services.Configure<RateLimitOptions>(configuration.GetSection(RateLimitOptions.SectionName));
         services.Configure<CursorOptions>(configuration.GetSection(CursorOptions.SectionName));
         services.Configure<SyncOptions>(configuration.GetSection(SyncOptions.SectionName));
+        services.Configure<ExportOptions>(configuration.GetSection(ExportOptions.SectionName));
         services.AddSingleton<LeadCursorProtector>();
         services.AddScoped<LeadQueryPlanner>();
         services.AddSingleton<SyncWatermark>();

@@ -17,7 +17,6 @@ public static class DependencyInjection
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
         services.Configure<DatabaseOptions>(configuration.GetSection(DatabaseOptions.SectionName));
-        services.Configure<ExportOptions>(configuration.GetSection(ExportOptions.SectionName));
 
         services.AddSingleton(provider =>
         {
@@ -46,6 +45,7 @@ public static class DependencyInjection
         // The sync window's view of open transactions (ADR-006) and the export slots (ADR-007), named here.
         services.AddSingleton<ISyncHorizon, SyncHorizonReader>();
         services.AddSingleton<IExportSlots, ExportSlots>();
+        services.AddSingleton<ConnectionPools>();
         return services;
     }
 

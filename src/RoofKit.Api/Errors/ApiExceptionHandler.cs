@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using RoofKit.Api.Authentication;
 using RoofKit.Application.Common.Exceptions;
 using RoofKit.Application.Common.RateLimiting;
+using RoofKit.Infrastructure.Persistence;
 
 namespace RoofKit.Api.Errors;
 
@@ -15,6 +16,7 @@ namespace RoofKit.Api.Errors;
 public sealed class ApiExceptionHandler(
     ILogger<ApiExceptionHandler> logger,
     TimeProvider clock,
+    ConnectionPools pools,
     IOptions<JsonOptions> jsonOptions) : IExceptionHandler
 {
     private const string InternalMessage = "The server could not complete the request. Quote the request_id to support.";
@@ -45,6 +47,7 @@ public sealed class ApiExceptionHandler(
             ForbiddenException e => (403, Body(e.Code, e.Message, null, null), null, null),
             SyncExpiredException e => (410, Body("sync_expired", e.Message, "from", null), null, null),
             RateLimitExceededException e => (429, Body("rate_limited", e.Message, null, null), e.Decision, (string?)null),
+            ConcurrencyLimitedException e => (429, Body("concurrency_limited", e.Message, null, null), null, null),
             RequestTooLargeException e => (e.StatusCode, Body("invalid_request", e.Message, null, null), null, null),
             BadHttpRequestException e => (e.StatusCode, Body("invalid_request", "The request could not be read.", null, null), null, null),
             _ when DatabaseUnavailable.Is(exception) => (503, Body("unavailable", UnavailableMessage, null, null), null, null),
@@ -53,6 +56,7 @@ public sealed class ApiExceptionHandler(
 
         if (status == 503)
         {
+            pools.ClearIdleConnections();
             // An outage of the database, not a bug: one line per request, without the stack trace.
             logger.LogWarning("Request {RequestId} answered 503: the database cannot be reached ({Reason})",
                 httpContext.TraceIdentifier, exception.GetBaseException().Message);
@@ -78,6 +82,12 @@ public sealed class ApiExceptionHandler(
         if (authenticate is not null)
         {
             httpContext.Response.Headers.WWWAuthenticate = authenticate;
+        }
+
+        if (exception is ConcurrencyLimitedException)
+        {
+            // A slot frees up as soon as one of the workspace's exports has been sent (CONTRACT.md §4).
+            httpContext.Response.Headers.RetryAfter = "1";
         }
 
         if (rateLimit is not null)

@@ -118,6 +118,13 @@ internal static class OpenApiExamples
             "auth_rate_limited", "Too many failed authentications from this address. Retry after the window resets."),
     };
 
+    /// <summary>An export's 429s: those of every operation, and the workspace's export slots (CONTRACT.md §4).</summary>
+    public static readonly IReadOnlyDictionary<string, OpenApiExample> TooManyExports = new Dictionary<string, OpenApiExample>(TooManyRequests)
+    {
+        ["concurrency_limited"] = Example("The workspace already has its maximum of exports in progress (Retry-After: 1)",
+            "concurrency_limited", "This workspace already has its maximum of exports in progress. Retry when one has finished."),
+    };
+
     public static readonly IReadOnlyDictionary<string, OpenApiExample> InternalError = new Dictionary<string, OpenApiExample>
     {
         ["internal_error"] = Example("Anything unexpected; no detail leaves the server",

@@ -81,7 +81,7 @@ public sealed class PartnerOperationProcessor : IOperationProcessor
         operation.Responses["429"] = Error("Rate limit exceeded for this key and endpoint or invalid-auth bucket.", error,
             [.. RateLimitHeaders(), ("Retry-After", Header("Seconds until the caller should retry.",
                 JsonObjectType.Integer, required: true, example: 42, minimum: 1)), RequestId()],
-            OpenApiExamples.TooManyRequests);
+            isCsv ? OpenApiExamples.TooManyExports : OpenApiExamples.TooManyRequests);
         operation.Responses["500"] = Error("Internal authentication or server error.", error, [RequestId()], OpenApiExamples.InternalError);
         operation.Responses["503"] = Error("The database cannot be reached; retry later. A missing or malformed key still gets its 401.",
             error, [RequestId()], OpenApiExamples.Unavailable);
@@ -109,7 +109,7 @@ public sealed class PartnerOperationProcessor : IOperationProcessor
                         + "field and before `=`, `+`, `-` or `@` after a comma, semicolon, tab or line break inside it; a field "
                         + "with a separator, quote or line break is quoted; a plain number (`+15125550142`, `-3.5`) is "
                         + "written as it is. Columns: "
-                        + string.Join(", ", CsvOutputFormatter.Columns) + ".",
+                        + string.Join(", ", LeadCsvEncoder.Columns) + ".",
                 },
                 Example = OpenApiExamples.Csv,
             };

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RoofKit.Application.Common.Interfaces;
+using RoofKit.Application.Leads.Common;
 
 namespace RoofKit.Infrastructure.Exports;
 

@@ -1,4 +1,3 @@
-using System.Data;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Dapper;
@@ -25,10 +24,12 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
         l.notes AS {nameof(Lead.Notes)}, l.created_at AS {nameof(Lead.CreatedAt)}, l.updated_at AS {nameof(Lead.UpdatedAt)}
         """;
 
-    public async Task<IReadOnlyList<Lead>> ListAsync(LeadSliceRequest request, CancellationToken cancellationToken)
+    public async IAsyncEnumerable<Lead> ReadAsync(
+        LeadSliceRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var (where, parameters) = Where(request);
         parameters.Add("Take", request.Limit + 1);
+        // LIMIT tells the planner the slice is small: it walks the keyset index from the position instead of sorting.
         var sql = $"""
             SELECT {Columns}
             FROM leads l LEFT JOIN status_stages s ON s.id = l.status_stage_id
@@ -37,71 +38,10 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
             LIMIT @Take
             """;
         await using var connection = await read.DataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<Lead>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
-        return rows.AsList();
-    }
-
-    public async Task<ILeadSlice> OpenSliceAsync(LeadSliceRequest request, CancellationToken cancellationToken)
-    {
-        var (where, parameters) = Where(request);
-        parameters.Add("Take", request.Limit + 1);
-
-        // Key-only probe: where the slice ends and whether a row follows it, read from the index before any
-        // row is formatted, so the response headers can say so. Both statements share one snapshot.
-        var probeSql = $"""
-            SELECT k.updated_at AS UpdatedAt, k.id AS Id, k.n AS Position
-            FROM (
-                SELECT p.updated_at, p.id, row_number() OVER (ORDER BY p.updated_at, p.id) AS n
-                FROM (
-                    SELECT l.updated_at, l.id
-                    FROM leads l
-                    WHERE {where}
-                    ORDER BY l.updated_at, l.id
-                    LIMIT @Take
-                ) p
-            ) k
-            ORDER BY k.n DESC
-            LIMIT 2
-            """;
-
-        var connection = await read.DataSource.OpenConnectionAsync(cancellationToken);
-        try
+        var rows = connection.QueryUnbufferedAsync<Lead>(sql, parameters);
+        await foreach (var lead in rows.WithCancellation(cancellationToken))
         {
-            var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-            var ends = (await connection.QueryAsync<ProbeRow>(
-                new CommandDefinition(probeSql, parameters, transaction, cancellationToken: cancellationToken))).AsList();
-
-            var found = ends.Count == 0 ? 0 : (int)ends[0].Position;
-            var hasMore = found > request.Limit;
-            var lastRow = hasMore ? ends[1] : ends.Count > 0 ? ends[0] : null;
-            if (lastRow is null)
-            {
-                await transaction.DisposeAsync();
-                await connection.DisposeAsync();
-                return new LeadSlice(null, null, "", parameters, 0, false, null);
-            }
-
-            var last = new KeysetPosition(lastRow.UpdatedAt, lastRow.Id);
-            var rowCount = hasMore ? request.Limit : found;
-            parameters.Add("LastUpdatedAt", last.UpdatedAt);
-            parameters.Add("LastId", last.Id);
-            parameters.Add("RowCount", rowCount);
-
-            // The LIMIT is redundant with the upper key, but it tells the planner the slice is small: without it,
-            // a segment deep in a large workspace was estimated at a quarter of the table and sorted whole.
-            var sql = $"""
-                SELECT {Columns}
-                FROM leads l LEFT JOIN status_stages s ON s.id = l.status_stage_id
-                WHERE {where} AND l.updated_at <= @LastUpdatedAt AND (l.updated_at, l.id) <= (@LastUpdatedAt, @LastId)
-                ORDER BY l.updated_at, l.id
-                LIMIT @RowCount
-                """;
-            return new LeadSlice(connection, transaction, sql, parameters, rowCount, hasMore, last);
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
+            yield return lead;
         }
     }
 
@@ -165,49 +105,4 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
         value.Replace(@"\", @"\\", StringComparison.Ordinal)
             .Replace("%", @"\%", StringComparison.Ordinal)
             .Replace("_", @"\_", StringComparison.Ordinal);
-
-    private sealed record ProbeRow(DateTime UpdatedAt, Guid Id, long Position);
-
-    private sealed class LeadSlice(
-        NpgsqlConnection? connection,
-        NpgsqlTransaction? transaction,
-        string sql,
-        DynamicParameters parameters,
-        int rowCount,
-        bool hasMore,
-        KeysetPosition? last) : ILeadSlice
-    {
-        public int RowCount { get; } = rowCount;
-
-        public bool HasMore { get; } = hasMore;
-
-        public KeysetPosition? Last { get; } = last;
-
-        public async IAsyncEnumerable<Lead> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            if (connection is null)
-            {
-                yield break;
-            }
-
-            var rows = connection.QueryUnbufferedAsync<Lead>(sql, parameters, transaction);
-            await foreach (var lead in rows.WithCancellation(cancellationToken))
-            {
-                yield return lead;
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (transaction is not null)
-            {
-                await transaction.DisposeAsync();
-            }
-
-            if (connection is not null)
-            {
-                await connection.DisposeAsync();
-            }
-        }
-    }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dapper;
 using RoofKit.Application.Leads.Common;
 using RoofKit.Infrastructure.Persistence;
@@ -7,7 +8,8 @@ namespace RoofKit.Infrastructure.Sync;
 /// <summary>Keyset pages of a workspace's tombstones on the primary key (workspace_id, deleted_at, id).</summary>
 public sealed class DeletionRepository(ReadDataSource read) : IDeletionRepository
 {
-    public async Task<IReadOnlyList<LeadDeletion>> ListAsync(LeadSliceRequest request, CancellationToken cancellationToken)
+    public async IAsyncEnumerable<LeadDeletion> ReadAsync(
+        LeadSliceRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var parameters = new DynamicParameters();
         parameters.Add("WorkspaceId", request.WorkspaceId);
@@ -35,7 +37,9 @@ public sealed class DeletionRepository(ReadDataSource read) : IDeletionRepositor
             LIMIT @Take
             """;
         await using var connection = await read.DataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<LeadDeletion>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
-        return rows.AsList();
+        await foreach (var deletion in connection.QueryUnbufferedAsync<LeadDeletion>(sql, parameters).WithCancellation(cancellationToken))
+        {
+            yield return deletion;
+        }
     }
 }

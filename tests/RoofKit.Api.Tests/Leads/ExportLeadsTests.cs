@@ -40,7 +40,7 @@ public sealed class ExportLeadsTests : ApiTestBase
             var response = await client.GetAsync("/api/v1/leads/export" + (cursor is null ? "" : "?cursor=" + Uri.EscapeDataString(cursor)));
             response.StatusCode.Should().Be(HttpStatusCode.OK);
             var records = Csv.Parse(await response.Content.ReadAsByteArrayAsync());
-            records[0].Should().Equal(CsvOutputFormatter.Columns);
+            records[0].Should().Equal(LeadCsvEncoder.Columns);
             var rows = records.Skip(1).ToList();
             int.Parse(response.Headers.GetValues("X-Export-Row-Count").Single()).Should().Be(rows.Count);
             seen.AddRange(rows);
@@ -105,7 +105,7 @@ public sealed class ExportLeadsTests : ApiTestBase
         var bytes = await response.Content.ReadAsByteArrayAsync();
         bytes.Take(3).Should().NotEqual(new byte[] { 0xEF, 0xBB, 0xBF }, "no byte order mark");
         var text = Encoding.UTF8.GetString(bytes);
-        text.Should().StartWith(string.Join(",", CsvOutputFormatter.Columns) + "\r\n").And.EndWith("\r\n");
+        text.Should().StartWith(string.Join(",", LeadCsvEncoder.Columns) + "\r\n").And.EndWith("\r\n");
         text.Split("\r\n").Should().HaveCount(5, "a header, three records and the empty remainder after the last CRLF");
     }
 
@@ -126,7 +126,7 @@ public sealed class ExportLeadsTests : ApiTestBase
         var response = await Client(bigKey).GetAsync("/api/v1/leads/export?source=no-such-source");
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
-        Encoding.UTF8.GetString(await response.Content.ReadAsByteArrayAsync()).Should().Be(string.Join(",", CsvOutputFormatter.Columns) + "\r\n");
+        Encoding.UTF8.GetString(await response.Content.ReadAsByteArrayAsync()).Should().Be(string.Join(",", LeadCsvEncoder.Columns) + "\r\n");
         response.Headers.GetValues("X-Export-Truncated").Single().Should().Be("false");
         response.Headers.GetValues("X-Export-Row-Count").Single().Should().Be("0");
         response.Headers.Contains("X-Export-Next-Cursor").Should().BeFalse();
@@ -161,7 +161,7 @@ public sealed class ExportLeadsTests : ApiTestBase
             var original = expected[Guid.Parse(row[0])][0];
             foreach (var column in textColumns)
             {
-                row[column].Should().Be("'" + original, $"column {CsvOutputFormatter.Columns[column]} starts with a formula character");
+                row[column].Should().Be("'" + original, $"column {LeadCsvEncoder.Columns[column]} starts with a formula character");
             }
 
             row[7].Should().Be("TX");

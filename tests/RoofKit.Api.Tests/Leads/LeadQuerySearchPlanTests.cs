@@ -118,7 +118,7 @@ public sealed class LeadQuerySearchPlanTests : ApiTestBase
     private async Task<string> ExplainListAsync(LeadFilter filter, KeysetPosition? after)
     {
         capture.Clear();
-        var rows = await repository.ListAsync(new LeadSliceRequest(workspace, filter, after, DateTime.UtcNow, 50), CancellationToken.None);
+        var rows = await repository.ReadAsync(new LeadSliceRequest(workspace, filter, after, DateTime.UtcNow, 50), CancellationToken.None).ToListAsync();
         var (sql, parameters) = capture.Commands.Should().ContainSingle("one list call sends one statement").Subject;
         sql.Should().Contain("l.workspace_id = $1").And.Contain("ORDER BY l.updated_at, l.id").And.Contain("LIMIT")
             .And.NotContainAny(["OFFSET", "count("], "keyset pagination never skips or counts rows");

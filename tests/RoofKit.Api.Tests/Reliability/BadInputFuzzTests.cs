@@ -234,7 +234,7 @@ public sealed class BadInputFuzzTests : ApiTestBase
                 yield return $"an export answered {response.Content.Headers.ContentType}";
             }
 
-            if (!body.StartsWith(string.Join(",", CsvOutputFormatter.Columns) + "\r\n", StringComparison.Ordinal))
+            if (!body.StartsWith(string.Join(",", LeadCsvEncoder.Columns) + "\r\n", StringComparison.Ordinal))
             {
                 yield return "an export without the header row";
             }

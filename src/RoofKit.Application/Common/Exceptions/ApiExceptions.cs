@@ -45,8 +45,5 @@ public sealed class SyncExpiredException(DateTime keptSince)
 }
 
 /// <summary>The workspace already has its maximum of exports in progress (429 <c>concurrency_limited</c>, <c>Retry-After: 1</c>).</summary>
-public sealed class ConcurrencyLimitedException(int maxConcurrent)
-    : Exception($"This workspace already has {maxConcurrent} exports in progress. Retry when one has finished.")
-{
-    public int MaxConcurrent { get; } = maxConcurrent;
-}
+public sealed class ConcurrencyLimitedException()
+    : Exception("This workspace already has its maximum of exports in progress. Retry when one has finished.");

@@ -6,8 +6,8 @@ public sealed record LeadDeletion(Guid Id, DateTime DeletedAt);
 public interface IDeletionRepository
 {
     /// <summary>
-    /// Up to <c>Limit + 1</c> tombstones of the workspace in (deleted_at, id) order, within the slice's
-    /// <c>from</c>/<c>to</c> and watermark, after its position; the extra one only tells whether more remain.
+    /// The workspace's tombstones in (deleted_at, id) order within the slice's <c>from</c>/<c>to</c> and watermark,
+    /// after its position, at most <c>Limit + 1</c> (<see cref="KeysetPage"/>).
     /// </summary>
-    Task<IReadOnlyList<LeadDeletion>> ListAsync(LeadSliceRequest request, CancellationToken cancellationToken);
+    IAsyncEnumerable<LeadDeletion> ReadAsync(LeadSliceRequest request, CancellationToken cancellationToken);
 }

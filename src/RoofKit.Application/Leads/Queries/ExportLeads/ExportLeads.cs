@@ -1,4 +1,6 @@
 using MediatR;
+using RoofKit.Application.Common.Exceptions;
+using RoofKit.Application.Common.Interfaces;
 using RoofKit.Application.Common.RateLimiting;
 using RoofKit.Application.Common.Security;
 using RoofKit.Application.Leads.Common;
@@ -14,14 +16,17 @@ public sealed record ExportLeadsQuery(LeadQueryParameters Parameters) : IRequest
 }
 
 /// <summary>
-/// One export segment. Its size, whether it is truncated and the next cursor are known before any row is
-/// read, so the CSV formatter can send them as headers and then stream the rows. Dispose it to release the
-/// database connection (the API registers it with the response).
+/// One export segment, read whole from the database and encoded before the response starts: its size, whether it
+/// is truncated and the next cursor are known for the headers, and no database connection waits on the client.
+/// It owns the encoded body and the workspace's export slot; the response disposes it when it has been sent.
 /// </summary>
-public sealed class LeadExport(ILeadSlice slice, string? nextCursor, DateTime syncWatermark, DateTime generatedAt)
+public sealed class LeadExport(
+    IExportBody body, IAsyncDisposable slot, int rowCount, string? nextCursor, DateTime syncWatermark, DateTime generatedAt)
     : IAsyncDisposable
 {
-    public ILeadSlice Slice { get; } = slice;
+    public IExportBody Body { get; } = body;
+
+    public int RowCount { get; } = rowCount;
 
     public bool Truncated => NextCursor is not null;
 
@@ -31,18 +36,35 @@ public sealed class LeadExport(ILeadSlice slice, string? nextCursor, DateTime sy
 
     public DateTime GeneratedAt { get; } = generatedAt;
 
-    public ValueTask DisposeAsync() => Slice.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Body.DisposeAsync();
+        await slot.DisposeAsync();
+    }
 }
 
-public sealed class ExportLeadsQueryHandler(LeadQueryPlanner planner, ILeadRepository leads, TimeProvider clock)
+public sealed class ExportLeadsQueryHandler(
+    LeadQueryPlanner planner, ILeadRepository leads, ILeadCsvEncoder csv, IExportSlots slots, TimeProvider clock)
     : IRequestHandler<ExportLeadsQuery, LeadExport>
 {
     public async Task<LeadExport> Handle(ExportLeadsQuery request, CancellationToken cancellationToken)
     {
         var plan = await planner.PlanAsync(
             request.Parameters, ExportLeadsQuery.MaxLimit, ExportLeadsQuery.MaxLimit, CursorKind.Leads, cancellationToken);
-        var slice = await leads.OpenSliceAsync(plan.Slice, cancellationToken);
-        var next = slice is { HasMore: true, Last: { } last } ? planner.NextCursor(plan, last) : null;
-        return new LeadExport(slice, next, plan.Watermark, clock.GetUtcNow().UtcDateTime);
+        var slot = await slots.TryClaimAsync(plan.Slice.WorkspaceId, cancellationToken) ?? throw new ConcurrencyLimitedException();
+        try
+        {
+            var end = default(KeysetPageEnd);
+            var body = await csv.EncodeAsync(async writeRow => end = await KeysetPage.ReadAsync(
+                leads.ReadAsync(plan.Slice, cancellationToken), plan.Slice.Limit, l => new KeysetPosition(l.UpdatedAt, l.Id), writeRow, cancellationToken),
+                cancellationToken);
+            var next = end is { HasMore: true, Last: { } last } ? planner.NextCursor(plan, last) : null;
+            return new LeadExport(body, slot, end.Count, next, plan.Watermark, clock.GetUtcNow().UtcDateTime);
+        }
+        catch
+        {
+            await slot.DisposeAsync();
+            throw;
+        }
     }
 }

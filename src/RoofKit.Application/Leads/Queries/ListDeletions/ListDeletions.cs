@@ -44,14 +44,8 @@ public sealed class ListDeletionsQueryHandler(
             throw new SyncExpiredException(keptSince);
         }
 
-        var rows = await deletions.ListAsync(plan.Slice, cancellationToken);
-        if (rows.Count <= plan.Slice.Limit)
-        {
-            return new DeletionPage(rows, false, null, plan.Watermark);
-        }
-
-        var page = rows.Take(plan.Slice.Limit).ToList();
-        var last = page[^1];
-        return new DeletionPage(page, true, planner.NextCursor(plan, new KeysetPosition(last.DeletedAt, last.Id)), plan.Watermark);
+        var (page, end) = await KeysetPage.ToListAsync(
+            deletions.ReadAsync(plan.Slice, cancellationToken), plan.Slice.Limit, d => new KeysetPosition(d.DeletedAt, d.Id), cancellationToken);
+        return new DeletionPage(page, end.HasMore, end is { HasMore: true, Last: { } last } ? planner.NextCursor(plan, last) : null, plan.Watermark);
     }
 }

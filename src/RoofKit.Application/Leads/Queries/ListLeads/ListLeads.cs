@@ -29,15 +29,8 @@ public sealed class ListLeadsQueryHandler(LeadQueryPlanner planner, ILeadReposit
     {
         var plan = await planner.PlanAsync(
             request.Parameters, ListLeadsQuery.DefaultLimit, ListLeadsQuery.MaxLimit, CursorKind.Leads, cancellationToken);
-        var rows = await leads.ListAsync(plan.Slice, cancellationToken);
-        var limit = plan.Slice.Limit;
-        if (rows.Count <= limit)
-        {
-            return new LeadPage(rows, false, null, plan.Watermark);
-        }
-
-        var page = rows.Take(limit).ToList();
-        var last = page[^1];
-        return new LeadPage(page, true, planner.NextCursor(plan, new KeysetPosition(last.UpdatedAt, last.Id)), plan.Watermark);
+        var (page, end) = await KeysetPage.ToListAsync(
+            leads.ReadAsync(plan.Slice, cancellationToken), plan.Slice.Limit, l => new KeysetPosition(l.UpdatedAt, l.Id), cancellationToken);
+        return new LeadPage(page, end.HasMore, end is { HasMore: true, Last: { } last } ? planner.NextCursor(plan, last) : null, plan.Watermark);
     }
 }

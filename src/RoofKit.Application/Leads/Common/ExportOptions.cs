@@ -1,4 +1,4 @@
-namespace RoofKit.Infrastructure.Exports;
+namespace RoofKit.Application.Leads.Common;
 
 public sealed class ExportOptions
 {
@@ -16,4 +16,7 @@ public sealed class ExportOptions
 
     /// <summary>CSV bytes an export keeps in memory before the rest goes to a temporary file. Default 1 MiB.</summary>
     public int BufferInMemoryBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Where segments past <see cref="BufferInMemoryBytes"/> spill; each file is deleted when its response ends.</summary>
+    public string TemporaryDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "roofkit-exports");
 }
