@@ -754,6 +754,26 @@ def main():
                  "memory, reset before each run." if hwm_resettable else
                  "The kernel did not allow resetting VmHWM; the peak is the highest sample.")
 
+    # The same work without the API: CLIENTS psql sessions at once, each running the same ten \copy slices that its
+    # curl client fetched, so the aggregate rate compares the API's concurrent exports with PostgreSQL's own.
+    say(f"  {CLIENTS} concurrent psql sessions, each 10 \\copy slices, {SYNC_RUNS} runs")
+    copy_rates = []
+    client_scripts = [psql_script([copy_line(workspace, copy_where(starts[(c + i) % 10]), "'/dev/null'") for i in range(10)])
+                      for c in range(CLIENTS)]
+    for run in range(SYNC_RUNS):
+        start = time.perf_counter()
+        sessions = [subprocess.Popen(psql_command("-f", script), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=PG_ENV)
+                    for script in client_scripts]
+        for process in sessions:
+            _, error = process.communicate()
+            if process.returncode != 0:
+                fail(f"psql: {error.decode(errors='replace')}")
+        copy_rates.append(CLIENTS * 10 * SEGMENT / (time.perf_counter() - start))
+    section.add(Figure(f"throughput of {CLIENTS} concurrent psql \\copy sessions, same slices", "rows/s", copy_rates))
+    ratio = statistics.median(rates) / statistics.median(copy_rates)
+    section.goal(f"{CLIENTS} concurrent exports >= 1.0x of {CLIENTS} concurrent \\copy sessions (rows/s)", ratio >= 1.0,
+                 f"{ratio:.2f}x")
+
     # 6. List throughput -------------------------------------------------------------------------------------
     section = Section(6, f"List throughput: GET /api/v1/leads?limit=50 at concurrency {CONCURRENCY}")
     sections.append(section)
