@@ -34,9 +34,18 @@ public sealed partial record LeadFilter(
         p.Search);
 
     /// <summary>RFC 3339 date-time with a mandatory offset (<c>Z</c> or <c>+hh:mm</c>).</summary>
+    /// <remarks>
+    /// A <c>+hh:mm</c> offset typed into a URL unescaped arrives as a space (<c>+</c> means space in a query string).
+    /// A space is never valid there, so one in the offset's place is read as the <c>+</c> it was meant to be.
+    /// </remarks>
     public static bool TryParseTimestamp(string value, out DateTime utc)
     {
         utc = default;
+        if (value.Length > 6 && value[^6] == ' ')
+        {
+            value = string.Concat(value.AsSpan(0, value.Length - 6), "+", value.AsSpan(value.Length - 5));
+        }
+
         if (!Rfc3339().IsMatch(value)
             || !DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
         {

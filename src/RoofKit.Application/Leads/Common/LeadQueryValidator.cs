@@ -101,7 +101,8 @@ public abstract partial class LeadQueryValidator<TQuery> : AbstractValidator<TQu
         RuleFor(property)
             .Must(IsTimestamp)
             .When(q => get(q) is not null)
-            .WithMessage($"{name} must be an RFC 3339 date-time with an offset, such as 2026-11-27T10:15:00Z.")
+            .WithMessage($"{name} must be an RFC 3339 date-time with an offset, such as 2026-11-27T10:15:00Z or 2026-11-27T12:15:00+02:00 "
+                + "(in a URL, send '+' as %2B).")
             .OverridePropertyName(name);
     }
 

@@ -17,6 +17,9 @@ public sealed class LeadFilterTests
     [TestCase("2026-11-27T05:15:00-05:00", "2026-11-27T10:15:00.0000000Z")]
     [TestCase("2026-11-27t10:15:00z", "2026-11-27T10:15:00.0000000Z")]
     [TestCase("2026-01-01T00:30:00+01:00", "2025-12-31T23:30:00.0000000Z")]
+    // A '+' typed unescaped into a URL arrives as a space: in the offset's place it can only have been a '+'.
+    [TestCase("2026-11-27T12:15:00 02:00", "2026-11-27T10:15:00.0000000Z")]
+    [TestCase("2026-11-27T12:15:00.250 02:00", "2026-11-27T10:15:00.2500000Z")]
     public void ShouldParseRfc3339WithAnOffsetToUtc(string text, string utc)
     {
         LeadFilter.TryParseTimestamp(text, out var parsed).Should().BeTrue();
