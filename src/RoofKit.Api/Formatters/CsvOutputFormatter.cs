@@ -34,8 +34,6 @@ public sealed class CsvOutputFormatter : TextOutputFormatter
             $"attachment; filename=\"roofkit-leads-{export.GeneratedAt.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}.csv\"";
         headers["X-Export-Truncated"] = export.Truncated ? "true" : "false";
         headers["X-Export-Row-Count"] = export.RowCount.ToString(CultureInfo.InvariantCulture);
-        // Compression, when the client asks for it, drops this again; a plain download can show its progress.
-        response.ContentLength = export.Body.Length;
         headers["X-Sync-Watermark"] = ApiJson.Timestamp(export.SyncWatermark);
         if (export.NextCursor is { } next)
         {

@@ -10,9 +10,10 @@ namespace RoofKit.Api.Formatters;
 
 /// <summary>
 /// Encodes export rows as RFC 4180 CSV that is formula-safe whatever separator a spreadsheet imports it with
-/// (CONTRACT.md §7; <see cref="CsvFormulaGuard"/>), into a buffer that keeps <c>Exports:BufferInMemoryBytes</c> in
-/// memory and spills the rest to a temporary file (ADR-007). The buffer is what the response sends later, so the
-/// database is read at its own pace and memory stays bounded however slowly the client reads.
+/// (CONTRACT.md §7; <see cref="CsvFormulaGuard"/>), in the background, into a <see cref="SpillBuffer"/> that keeps
+/// <c>Exports:BufferInMemoryBytes</c> in memory and spills the rest to a temporary file (ADR-007). The response sends
+/// from the buffer while rows are still being encoded, so the database is read at its own pace, the client is
+/// served at its own, and memory stays bounded however slowly the client reads.
 /// </summary>
 public sealed class LeadCsvEncoder(IOptions<ExportOptions> options) : ILeadCsvEncoder
 {
@@ -32,25 +33,29 @@ public sealed class LeadCsvEncoder(IOptions<ExportOptions> options) : ILeadCsvEn
         NewLine = "\r\n",
     };
 
-    public async Task<IExportBody> EncodeAsync(Func<Func<Lead, ValueTask>, Task> write, CancellationToken cancellationToken)
+    public IExportBody Encode(Func<Func<Lead, ValueTask>, Task> produce, CancellationToken cancellationToken)
     {
         var buffer = new SpillBuffer(options.Value.BufferInMemoryBytes, options.Value.TemporaryDirectory);
-        try
+        var completion = Task.Run(async () =>
         {
-            await using (var csv = CsvWriter.Create(buffer, Options, leaveOpen: true))
+            try
             {
-                csv.WriteHeader(Columns);
-                await write(lead => WriteRowAsync(csv, lead, cancellationToken));
-                await csv.FlushAsync(cancellationToken);
-            }
+                await using (var csv = CsvWriter.Create(buffer, Options, leaveOpen: true))
+                {
+                    csv.WriteHeader(Columns);
+                    await produce(lead => WriteRowAsync(csv, lead, cancellationToken));
+                    await csv.FlushAsync(cancellationToken);
+                }
 
-            return new Body(buffer);
-        }
-        catch
-        {
-            await buffer.DisposeAsync();
-            throw;
-        }
+                buffer.Complete();
+            }
+            catch (Exception ex)
+            {
+                buffer.Fail(ex);
+                throw;
+            }
+        }, CancellationToken.None);
+        return new Body(buffer, completion);
     }
 
     private static ValueTask WriteRowAsync(CsvWriter csv, Lead lead, CancellationToken cancellationToken)
@@ -97,12 +102,17 @@ public sealed class LeadCsvEncoder(IOptions<ExportOptions> options) : ILeadCsvEn
         }
     }
 
-    private sealed class Body(SpillBuffer buffer) : IExportBody
+    private sealed class Body(SpillBuffer buffer, Task completion) : IExportBody
     {
-        public long Length => buffer.Length;
+        public Task Completion { get; } = completion;
 
-        public Task WriteToAsync(Stream destination, CancellationToken cancellationToken) => buffer.CopyToDestinationAsync(destination, cancellationToken);
+        public Task WriteToAsync(Stream destination, CancellationToken cancellationToken) => buffer.SendToAsync(destination, cancellationToken);
 
-        public ValueTask DisposeAsync() => buffer.DisposeAsync();
+        public async ValueTask DisposeAsync()
+        {
+            // The rows stop with the request (its token); the file goes only once nothing writes to it any more.
+            await Completion.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            await buffer.DisposeAsync();
+        }
     }
 }

@@ -1,15 +1,24 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace RoofKit.Api.Formatters;
 
 /// <summary>
-/// A write-then-read buffer for one export segment: bytes stay in memory up to a threshold, the rest goes to a
-/// temporary file that is deleted when the buffer is disposed (or, the operating system's part, when the process
-/// dies: <see cref="FileOptions.DeleteOnClose"/>). Written once by the encoder, then copied once to the response
-/// without intermediate flushes, so compression sees one continuous stream.
+/// The buffer between an export's database read and its client (ADR-007): one writer appends at the database's pace,
+/// one reader sends what has been written so far at the client's pace, and neither waits for the other. The first
+/// <c>memoryThreshold</c> bytes stay in memory, the rest go to a temporary file that is deleted when the buffer is
+/// disposed (or by the operating system if the process dies: <see cref="FileOptions.DeleteOnClose"/>).
 /// </summary>
 public sealed class SpillBuffer(int memoryThreshold, string directory) : Stream
 {
-    private readonly MemoryStream memory = new();
-    private FileStream? file;
+    private const int ChunkSize = 64 * 1024;
+    private readonly object gate = new();
+    private readonly List<byte[]> chunks = [];
+    private long memoryLength;
+    private SafeFileHandle? file;
+    private long fileLength;
+    private bool completed;
+    private Exception? failure;
+    private TaskCompletionSource written = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public override bool CanRead => false;
 
@@ -17,10 +26,16 @@ public sealed class SpillBuffer(int memoryThreshold, string directory) : Stream
 
     public override bool CanWrite => true;
 
-    public override long Length => memory.Length + (file?.Length ?? 0);
-
-    /// <summary>Whether the buffer has gone past its threshold into a temporary file.</summary>
-    public bool Spilled => file is not null;
+    public override long Length
+    {
+        get
+        {
+            lock (gate)
+            {
+                return memoryLength + fileLength;
+            }
+        }
+    }
 
     public override long Position
     {
@@ -28,19 +43,20 @@ public sealed class SpillBuffer(int memoryThreshold, string directory) : Stream
         set => throw new NotSupportedException();
     }
 
+    /// <summary>Whether the buffer has gone past its threshold into a temporary file.</summary>
+    public bool Spilled => Volatile.Read(ref file) is not null;
+
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        var room = (int)Math.Max(0, memoryThreshold - memory.Length);
-        if (file is null && buffer.Length <= room)
+        var toMemory = AppendToMemory(buffer);
+        if (toMemory < buffer.Length)
         {
-            memory.Write(buffer);
-            return;
+            var rest = buffer[toMemory..];
+            RandomAccess.Write(File(), rest, fileLength);
+            Appended(fileBytes: rest.Length);
         }
-
-        memory.Write(buffer[..Math.Min(room, buffer.Length)]);
-        (file ??= CreateFile()).Write(buffer[Math.Min(room, buffer.Length)..]);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -48,27 +64,73 @@ public sealed class SpillBuffer(int memoryThreshold, string directory) : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var room = (int)Math.Max(0, memoryThreshold - memory.Length);
-        if (file is null && buffer.Length <= room)
+        var toMemory = AppendToMemory(buffer.Span);
+        if (toMemory < buffer.Length)
         {
-            memory.Write(buffer.Span);
-            return;
+            var rest = buffer[toMemory..];
+            await RandomAccess.WriteAsync(File(), rest, fileLength, cancellationToken);
+            Appended(fileBytes: rest.Length);
         }
-
-        memory.Write(buffer.Span[..Math.Min(room, buffer.Length)]);
-        await (file ??= CreateFile()).WriteAsync(buffer[Math.Min(room, buffer.Length)..], cancellationToken);
     }
 
-    /// <summary>Sends everything written, in order, to <paramref name="destination"/>; call once, after the writing.</summary>
-    public async Task CopyToDestinationAsync(Stream destination, CancellationToken cancellationToken)
+    /// <summary>The writer is done: the reader sends what is left and ends.</summary>
+    public void Complete() => Finish(null);
+
+    /// <summary>The writer failed: the reader stops with this error once it has sent what was written.</summary>
+    public void Fail(Exception error) => Finish(error);
+
+    /// <summary>Sends everything written, in order, as it is written, until the writer completes (or fails).</summary>
+    public async Task SendToAsync(Stream destination, CancellationToken cancellationToken)
     {
-        memory.Position = 0;
-        await memory.CopyToAsync(destination, cancellationToken);
-        if (file is not null)
+        long sent = 0;
+        byte[]? fileBuffer = null;
+        while (true)
         {
-            await file.FlushAsync(cancellationToken);
-            file.Position = 0;
-            await file.CopyToAsync(destination, 64 * 1024, cancellationToken);
+            long memory, available;
+            bool done;
+            Exception? error;
+            Task next;
+            List<ArraySegment<byte>> fromMemory = [];
+            lock (gate)
+            {
+                memory = memoryLength;
+                available = memoryLength + fileLength;
+                done = completed;
+                error = failure;
+                next = written.Task;
+                for (var at = sent; at < memory; at += ChunkSize - (at % ChunkSize))
+                {
+                    var length = (int)Math.Min(ChunkSize - (at % ChunkSize), memory - at);
+                    fromMemory.Add(new ArraySegment<byte>(chunks[(int)(at / ChunkSize)], (int)(at % ChunkSize), length));
+                }
+            }
+
+            foreach (var segment in fromMemory)
+            {
+                await destination.WriteAsync(segment, cancellationToken);
+                sent += segment.Count;
+            }
+
+            while (sent < available)
+            {
+                fileBuffer ??= new byte[ChunkSize];
+                var read = await RandomAccess.ReadAsync(
+                    file!, fileBuffer.AsMemory(0, (int)Math.Min(ChunkSize, available - sent)), sent - memory, cancellationToken);
+                await destination.WriteAsync(fileBuffer.AsMemory(0, read), cancellationToken);
+                sent += read;
+            }
+
+            if (error is not null)
+            {
+                throw new IOException("The export failed while its rows were read.", error);
+            }
+
+            if (done)
+            {
+                return;
+            }
+
+            await next.WaitAsync(cancellationToken);
         }
     }
 
@@ -88,33 +150,92 @@ public sealed class SpillBuffer(int memoryThreshold, string directory) : Stream
     {
         if (disposing)
         {
-            memory.Dispose();
-            file?.Dispose();
+            lock (gate)
+            {
+                file?.Dispose();
+                chunks.Clear();
+            }
         }
 
         base.Dispose(disposing);
     }
 
-    public override async ValueTask DisposeAsync()
+    /// <summary>Copies what fits under the threshold into memory chunks; returns how many bytes went there.</summary>
+    private int AppendToMemory(ReadOnlySpan<byte> buffer)
     {
-        await memory.DisposeAsync();
         if (file is not null)
         {
-            await file.DisposeAsync();
+            return 0;
         }
 
-        GC.SuppressFinalize(this);
+        var take = (int)Math.Min(buffer.Length, Math.Max(0, memoryThreshold - memoryLength));
+        var copied = 0;
+        lock (gate)
+        {
+            while (copied < take)
+            {
+                var offset = (int)(memoryLength % ChunkSize);
+                if (offset == 0)
+                {
+                    chunks.Add(new byte[ChunkSize]);
+                }
+
+                var length = Math.Min(ChunkSize - offset, take - copied);
+                buffer.Slice(copied, length).CopyTo(chunks[^1].AsSpan(offset));
+                copied += length;
+                memoryLength += length;
+            }
+        }
+
+        if (copied > 0)
+        {
+            Appended(fileBytes: 0);
+        }
+
+        return copied;
     }
 
-    private FileStream CreateFile()
+    private SafeFileHandle File()
     {
-        Directory.CreateDirectory(directory);
-        return new FileStream(
-            Path.Combine(directory, $"export-{Guid.NewGuid():N}.csv.tmp"),
-            FileMode.CreateNew,
-            FileAccess.ReadWrite,
-            FileShare.None,
-            64 * 1024,
-            FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        if (file is null)
+        {
+            Directory.CreateDirectory(directory);
+            var handle = System.IO.File.OpenHandle(
+                Path.Combine(directory, $"export-{Guid.NewGuid():N}.csv.tmp"),
+                FileMode.CreateNew,
+                FileAccess.ReadWrite,
+                FileShare.None,
+                FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+            Volatile.Write(ref file, handle);
+        }
+
+        return file;
+    }
+
+    /// <summary>Publishes appended bytes to the reader and wakes it.</summary>
+    private void Appended(int fileBytes)
+    {
+        TaskCompletionSource wake;
+        lock (gate)
+        {
+            fileLength += fileBytes;
+            wake = written;
+            written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        wake.TrySetResult();
+    }
+
+    private void Finish(Exception? error)
+    {
+        TaskCompletionSource wake;
+        lock (gate)
+        {
+            completed = true;
+            failure = error;
+            wake = written;
+        }
+
+        wake.TrySetResult();
     }
 }

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Dapper;
@@ -42,6 +43,64 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
         await foreach (var lead in rows.WithCancellation(cancellationToken))
         {
             yield return lead;
+        }
+    }
+
+    public async Task ReadSegmentAsync(
+        LeadSliceRequest request, Func<KeysetPageEnd, ValueTask> onEnd, Func<Lead, ValueTask> onRow, CancellationToken cancellationToken)
+    {
+        var (where, parameters) = Where(request);
+        parameters.Add("Take", request.Limit + 1);
+
+        // Key-only probe on the index: the last two of the slice's first Limit + 1 keys say how many rows the segment
+        // has, whether one follows it (KeysetPage's rule, counted by PostgreSQL) and where it ends.
+        var probeSql = $"""
+            SELECT k.updated_at AS UpdatedAt, k.id AS Id, k.n AS Position
+            FROM (
+                SELECT p.updated_at, p.id, row_number() OVER (ORDER BY p.updated_at, p.id) AS n
+                FROM (
+                    SELECT l.updated_at, l.id
+                    FROM leads l
+                    WHERE {where}
+                    ORDER BY l.updated_at, l.id
+                    LIMIT @Take
+                ) p
+            ) k
+            ORDER BY k.n DESC
+            LIMIT 2
+            """;
+
+        // One snapshot for the probe and the rows, so the row count the headers promise is the count that follows.
+        await using var connection = await read.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        var ends = (await connection.QueryAsync<ProbeRow>(
+            new CommandDefinition(probeSql, parameters, transaction, cancellationToken: cancellationToken))).AsList();
+        var found = ends.Count == 0 ? 0 : (int)ends[0].Position;
+        var hasMore = found > request.Limit;
+        var lastRow = hasMore ? ends[1] : ends.Count > 0 ? ends[0] : null;
+        var last = lastRow is null ? (KeysetPosition?)null : new KeysetPosition(lastRow.UpdatedAt, lastRow.Id);
+        var rowCount = hasMore ? request.Limit : found;
+        await onEnd(new KeysetPageEnd(rowCount, hasMore, last));
+        if (last is not { } end)
+        {
+            return;
+        }
+
+        parameters.Add("LastUpdatedAt", end.UpdatedAt);
+        parameters.Add("LastId", end.Id);
+        parameters.Add("RowCount", rowCount);
+        // The LIMIT is redundant with the upper key, but it tells the planner the slice is small: without it, a
+        // segment deep in a large workspace was estimated at a quarter of the table and sorted whole.
+        var sql = $"""
+            SELECT {Columns}
+            FROM leads l LEFT JOIN status_stages s ON s.id = l.status_stage_id
+            WHERE {where} AND l.updated_at <= @LastUpdatedAt AND (l.updated_at, l.id) <= (@LastUpdatedAt, @LastId)
+            ORDER BY l.updated_at, l.id
+            LIMIT @RowCount
+            """;
+        await foreach (var lead in connection.QueryUnbufferedAsync<Lead>(sql, parameters, transaction).WithCancellation(cancellationToken))
+        {
+            await onRow(lead);
         }
     }
 
@@ -105,4 +164,6 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
         value.Replace(@"\", @"\\", StringComparison.Ordinal)
             .Replace("%", @"\%", StringComparison.Ordinal)
             .Replace("_", @"\_", StringComparison.Ordinal);
+
+    private sealed record ProbeRow(DateTime UpdatedAt, Guid Id, long Position);
 }

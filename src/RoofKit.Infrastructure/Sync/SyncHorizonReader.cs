@@ -1,6 +1,9 @@
+using System.Diagnostics;
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using RoofKit.Application.Common.Interfaces;
+using RoofKit.Application.Leads.Common;
 
 namespace RoofKit.Infrastructure.Sync;
 
@@ -8,10 +11,38 @@ namespace RoofKit.Infrastructure.Sync;
 /// Reads <c>sync_horizon()</c> (migration 0002) on the primary, where writers' transactions are. The function is
 /// SECURITY DEFINER so that it sees every session's <c>xact_start</c> whatever role the API connects as; each call
 /// runs in a transaction of its own, because PostgreSQL snapshots the activity view once per transaction.
+/// One reading serves every first page of the next <c>Sync:HorizonMaxAgeMilliseconds</c>: a reading taken before a
+/// page's query is as safe as one taken at it, since its <c>db_now</c> bounds the watermark (ADR-006).
 /// </summary>
-public sealed class SyncHorizonReader(NpgsqlDataSource primary) : ISyncHorizon
+public sealed class SyncHorizonReader(NpgsqlDataSource primary, IOptions<SyncOptions> options) : ISyncHorizon
 {
-    public async Task<SyncHorizon> ReadAsync(CancellationToken cancellationToken)
+    private readonly Lock gate = new();
+    private Task<SyncHorizon>? reading;
+    private long readingStarted;
+
+    public Task<SyncHorizon> ReadAsync(CancellationToken cancellationToken)
+    {
+        var maxAge = TimeSpan.FromMilliseconds(options.Value.HorizonMaxAgeMilliseconds);
+        if (maxAge <= TimeSpan.Zero)
+        {
+            return ReadFreshAsync(cancellationToken);
+        }
+
+        lock (gate)
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (reading is null || reading.IsFaulted || reading.IsCanceled || Stopwatch.GetElapsedTime(readingStarted, now) >= maxAge)
+            {
+                // Shared by every caller until it ages out, so no one caller's cancellation may end it.
+                reading = ReadFreshAsync(CancellationToken.None);
+                readingStarted = now;
+            }
+
+            return reading.WaitAsync(cancellationToken);
+        }
+    }
+
+    private async Task<SyncHorizon> ReadFreshAsync(CancellationToken cancellationToken)
     {
         const string sql = "SELECT db_now AS DatabaseNow, oldest_xact_start AS OldestTransactionStart, oldest_pid AS OldestTransactionPid FROM sync_horizon()";
         await using var connection = await primary.OpenConnectionAsync(cancellationToken);

@@ -99,9 +99,9 @@ public sealed class ExportFairShareTests : ApiTestBase
     {
         var (workspace, token) = await WorkspaceWithLeadsAsync(10_000);
 
-        var reader = SlowExportAsync(token, 50_000, CancellationToken.None, onFirstBytes: async () =>
+        var reader = SlowExportAsync(token, 50_000, CancellationToken.None, onQuarterRead: async () =>
         {
-            // The client has only begun to read; the export must already have given its connection back.
+            // The client has read a quarter of its segment (some 5 s at 50 KB/s); the database read finished long ago.
             await using var connection = await Db.OpenConnectionAsync();
             return await connection.QuerySingleAsync<int>(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'roofkit-api%' AND state <> 'idle'");
@@ -143,7 +143,7 @@ public sealed class ExportFairShareTests : ApiTestBase
     /// Starts an export and reads it at <paramref name="bytesPerSecond"/> through a 16 KiB socket buffer, so the
     /// server really waits for the client; <paramref name="stop"/> aborts the reading.
     /// </summary>
-    private SlowExport SlowExportAsync(string token, int bytesPerSecond, CancellationToken stop, Func<Task<int>>? onFirstBytes = null)
+    private SlowExport SlowExportAsync(string token, int bytesPerSecond, CancellationToken stop, Func<Task<int>>? onQuarterRead = null)
     {
         var started = new TaskCompletionSource<HttpStatusCode>(TaskCreationOptions.RunContinuationsAsynchronously);
         var finished = Task.Run(async () =>
@@ -176,9 +176,9 @@ public sealed class ExportFairShareTests : ApiTestBase
                 while ((read = await stream.ReadAsync(buffer, stop)) > 0)
                 {
                     body.Write(buffer, 0, read);
-                    if (busy < 0 && onFirstBytes is not null)
+                    if (busy < 0 && onQuarterRead is not null && body.Length >= 10_000 * 110 / 4)
                     {
-                        busy = await onFirstBytes();
+                        busy = await onQuarterRead();
                     }
 
                     await Task.Delay(TimeSpan.FromMilliseconds(100.0 * read / buffer.Length), stop);

@@ -11,9 +11,9 @@ namespace RoofKit.Api.Tests.Reliability;
 
 /// <summary>
 /// Clients that hang up during an export, over real TCP (Kestrel), against a database server of the test's own (so
-/// that no other fixture's connections count, and its log can be read). An abort in the middle of the body finds no
-/// query to end (the segment was read before the response started) and its spilled buffer is deleted; an abort
-/// while the segment is still being read cancels the statement. After a hundred of them the pools are idle, no
+/// that no other fixture's connections count, and its log can be read). An abort in the middle of the body ends the
+/// segment's read if it is still running and deletes its spilled buffer; an abort while the segment is being read
+/// cancels the statement. After a hundred of them the pools are idle, no
 /// temporary file is left, memory is where it was, and the API serves whole exports as before.
 /// </summary>
 public sealed class ClientAbortTests
@@ -124,10 +124,7 @@ public sealed class ClientAbortTests
         Csv.Parse(await response.Content.ReadAsByteArrayAsync()).Should().HaveCount(10_001, "a header and 10,000 rows");
     }
 
-    /// <summary>
-    /// Starts an export of 10,000 rows, reads its first bytes, checks that no query of it is open while the client
-    /// reads (the segment was read at the database's pace), then resets the connection in the middle of the body.
-    /// </summary>
+    /// <summary>Starts an export of 10,000 rows, reads its first bytes, then resets the connection in the middle of the body.</summary>
     private async Task AbortExportAsync()
     {
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 8 * 1024 };
@@ -146,7 +143,6 @@ public sealed class ClientAbortTests
         }
 
         Encoding.ASCII.GetString(buffer, 0, 15).Should().Be("HTTP/1.1 200 OK");
-        (await ExportingAsync()).Should().Be(0, "the segment is read before the response starts: no query waits on the client");
 
         socket.LingerState = new LingerOption(true, 0);
         socket.Close();

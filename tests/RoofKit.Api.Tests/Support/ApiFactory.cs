@@ -28,6 +28,8 @@ public sealed class ApiFactory(
                 ["ConnectionStrings:Default"] = connectionString,
                 ["Cursor:SigningKey"] = SigningKey,
                 ["Sync:SettleLagSeconds"] = "0",
+                // Every first page reads the database's open transactions itself, so tests see each one exactly.
+                ["Sync:HorizonMaxAgeMilliseconds"] = "0",
                 ["Network:TrustedProxies:0"] = "127.0.0.1",
                 ["Logging:LogLevel:Default"] = "Warning",
             };

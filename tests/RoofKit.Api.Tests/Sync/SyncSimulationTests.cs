@@ -23,6 +23,8 @@ public sealed class SyncSimulationTests : ApiTestBase
     {
         // A short lag, so what keeps the window commit-safe is the watermark's view of open transactions.
         ["Sync:SettleLagSeconds"] = "1",
+        // As in production: one reading of the open transactions serves the first pages of 200 ms.
+        ["Sync:HorizonMaxAgeMilliseconds"] = "200",
         ["RateLimits:List:PermitLimit"] = "1000000",
     };
 

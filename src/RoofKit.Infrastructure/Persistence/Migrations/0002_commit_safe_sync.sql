@@ -82,18 +82,20 @@ BEGIN
 END;
 $$;
 
+-- PL/pgSQL, so that each pooled session plans the scan once; pg_stat_get_activity() directly, without the view's
+-- joins. The database's clock is read first: a transaction that starts after it has a later start, one that started
+-- before it is in the activity read that follows.
 CREATE FUNCTION sync_horizon(OUT db_now timestamptz, OUT oldest_xact_start timestamptz, OUT oldest_pid integer)
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog AS $$
-    SELECT clock_timestamp(), a.xact_start, a.pid
-    FROM (SELECT 1) one
-    LEFT JOIN LATERAL (
-        SELECT xact_start, pid
-        FROM pg_stat_activity
-        WHERE datname = current_database()
-          AND backend_type = 'client backend'
-          AND pid <> pg_backend_pid()
-          AND xact_start IS NOT NULL
-        ORDER BY xact_start
-        LIMIT 1
-    ) a ON true
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    db_now := clock_timestamp();
+    SELECT a.xact_start, a.pid INTO oldest_xact_start, oldest_pid
+    FROM pg_stat_get_activity(NULL) a
+    WHERE a.datid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+      AND a.backend_type = 'client backend'
+      AND a.pid <> pg_backend_pid()
+      AND a.xact_start IS NOT NULL
+    ORDER BY a.xact_start
+    LIMIT 1;
+END;
 $$;

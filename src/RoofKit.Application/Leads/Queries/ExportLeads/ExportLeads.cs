@@ -16,9 +16,10 @@ public sealed record ExportLeadsQuery(LeadQueryParameters Parameters) : IRequest
 }
 
 /// <summary>
-/// One export segment, read whole from the database and encoded before the response starts: its size, whether it
-/// is truncated and the next cursor are known for the headers, and no database connection waits on the client.
-/// It owns the encoded body and the workspace's export slot; the response disposes it when it has been sent.
+/// One export segment. Its size, whether it is truncated and the next cursor are known before the first row (a
+/// probe in the segment's snapshot), so they go out as headers; the rows are read at the database's pace into the
+/// body, which the client receives at its own. It owns the body and the workspace's export slot; the response
+/// disposes it when it has been sent.
 /// </summary>
 public sealed class LeadExport(
     IExportBody body, IAsyncDisposable slot, int rowCount, string? nextCursor, DateTime syncWatermark, DateTime generatedAt)
@@ -52,17 +53,35 @@ public sealed class ExportLeadsQueryHandler(
         var plan = await planner.PlanAsync(
             request.Parameters, ExportLeadsQuery.MaxLimit, ExportLeadsQuery.MaxLimit, CursorKind.Leads, cancellationToken);
         var slot = await slots.TryClaimAsync(plan.Slice.WorkspaceId, cancellationToken) ?? throw new ConcurrencyLimitedException();
+        IExportBody? body = null;
         try
         {
-            var end = default(KeysetPageEnd);
-            var body = await csv.EncodeAsync(async writeRow => end = await KeysetPage.ReadAsync(
-                leads.ReadAsync(plan.Slice, cancellationToken), plan.Slice.Limit, l => new KeysetPosition(l.UpdatedAt, l.Id), writeRow, cancellationToken),
-                cancellationToken);
+            // The segment is read in the background, into the body; its end is known first, from the probe.
+            var ends = new TaskCompletionSource<KeysetPageEnd>(TaskCreationOptions.RunContinuationsAsynchronously);
+            body = csv.Encode(writeRow => leads.ReadSegmentAsync(plan.Slice, end =>
+            {
+                ends.TrySetResult(end);
+                return ValueTask.CompletedTask;
+            }, writeRow, cancellationToken), cancellationToken);
+
+            await Task.WhenAny(ends.Task, body.Completion);
+            if (!ends.Task.IsCompleted)
+            {
+                await body.Completion;
+                throw new InvalidOperationException("The export's rows ended before its segment's end was known.");
+            }
+
+            var end = await ends.Task;
             var next = end is { HasMore: true, Last: { } last } ? planner.NextCursor(plan, last) : null;
             return new LeadExport(body, slot, end.Count, next, plan.Watermark, clock.GetUtcNow().UtcDateTime);
         }
         catch
         {
+            if (body is not null)
+            {
+                await body.DisposeAsync();
+            }
+
             await slot.DisposeAsync();
             throw;
         }

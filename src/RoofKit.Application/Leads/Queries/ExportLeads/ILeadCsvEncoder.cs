@@ -3,20 +3,28 @@ using RoofKit.Domain.Leads;
 namespace RoofKit.Application.Leads.Queries.ExportLeads;
 
 /// <summary>
-/// Writes rows as the export's CSV (CONTRACT.md §7) into a body that outlives the database read: the rows are read
-/// at the database's pace, and the body goes to the client at the client's (ADR-007). The format is the API's
+/// Writes rows as the export's CSV (CONTRACT.md §7) into a buffer between the database and the client: rows are
+/// encoded at the database's pace while the body goes out at the client's (ADR-007). The format is the API's
 /// concern, so the API implements this.
 /// </summary>
 public interface ILeadCsvEncoder
 {
-    /// <summary>The header row and every row <paramref name="write"/> is given, in a body the caller owns.</summary>
-    Task<IExportBody> EncodeAsync(Func<Func<Lead, ValueTask>, Task> write, CancellationToken cancellationToken);
+    /// <summary>
+    /// Starts encoding in the background: the header row, then every row that <paramref name="produce"/> hands to the
+    /// writer it is given. The body can be sent while rows are still being encoded.
+    /// </summary>
+    IExportBody Encode(Func<Func<Lead, ValueTask>, Task> produce, CancellationToken cancellationToken);
 }
 
-/// <summary>An encoded export segment: in memory up to a threshold, in a temporary file past it; disposing deletes it.</summary>
+/// <summary>
+/// An export segment being encoded: in memory up to a threshold, in a temporary file past it. Disposing waits for
+/// the encoding to end and deletes the file.
+/// </summary>
 public interface IExportBody : IAsyncDisposable
 {
-    long Length { get; }
+    /// <summary>Ends when every row has been encoded; faults with the error that stopped the rows.</summary>
+    Task Completion { get; }
 
+    /// <summary>Sends the body, as it is encoded, to the end.</summary>
     Task WriteToAsync(Stream destination, CancellationToken cancellationToken);
 }
