@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Win32.SafeHandles;
 
 namespace RoofKit.Api.Formatters;
@@ -153,6 +154,12 @@ public sealed class SpillBuffer(int memoryThreshold, string directory) : Stream
             lock (gate)
             {
                 file?.Dispose();
+                // Disposed only once its writer and its reader are done with it (the export's body sees to that).
+                foreach (var chunk in chunks)
+                {
+                    ArrayPool<byte>.Shared.Return(chunk);
+                }
+
                 chunks.Clear();
             }
         }
@@ -177,7 +184,7 @@ public sealed class SpillBuffer(int memoryThreshold, string directory) : Stream
                 var offset = (int)(memoryLength % ChunkSize);
                 if (offset == 0)
                 {
-                    chunks.Add(new byte[ChunkSize]);
+                    chunks.Add(ArrayPool<byte>.Shared.Rent(ChunkSize));
                 }
 
                 var length = Math.Min(ChunkSize - offset, take - copied);

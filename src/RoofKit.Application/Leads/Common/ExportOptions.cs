@@ -14,8 +14,11 @@ public sealed class ExportOptions
     /// </summary>
     public int SlotLeaseSeconds { get; set; } = 900;
 
-    /// <summary>CSV bytes an export keeps in memory before the rest goes to a temporary file. Default 1 MiB.</summary>
-    public int BufferInMemoryBytes { get; set; } = 1024 * 1024;
+    /// <summary>
+    /// CSV bytes an export keeps in memory before the rest goes to a temporary file. Default 256 KiB: a client that
+    /// keeps up is sent the rows from memory; a full segment of a slow one (about 2.5 MB) waits in the page cache.
+    /// </summary>
+    public int BufferInMemoryBytes { get; set; } = 256 * 1024;
 
     /// <summary>Where segments past <see cref="BufferInMemoryBytes"/> spill; each file is deleted when its response ends.</summary>
     public string TemporaryDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "roofkit-exports");
