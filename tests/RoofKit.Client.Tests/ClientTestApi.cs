@@ -37,6 +37,8 @@ public sealed class ClientApiFactory(string connectionString) : WebApplicationFa
             ["ConnectionStrings:Default"] = connectionString,
             ["Cursor:SigningKey"] = "client-test-signing-key-0123456789-abcdefghijklmnop",
             ["Sync:SettleLagSeconds"] = "0",
+            // Each first page reads the open transactions itself: a test's own writes are in its next window at once.
+            ["Sync:HorizonMaxAgeMilliseconds"] = "0",
             ["Logging:LogLevel:Default"] = "Warning",
         }));
     }
