@@ -45,8 +45,7 @@ if [ ! -x "$PG_BIN/pgbench" ]; then
 fi
 
 # --- build ------------------------------------------------------------------------------------
-say "building src/RoofKit.Api (Release)"
-dotnet build src/RoofKit.Api/RoofKit.Api.csproj -c Release -v q -nologo >&2
+api_build
 
 # --- cleanup ----------------------------------------------------------------------------------
 api_pid=
@@ -121,9 +120,9 @@ sql "VACUUM (ANALYZE) status_stages" >/dev/null
 
 # --- key and API ------------------------------------------------------------------------------
 key_out=$(dotnet "$API_DLL" keys create --workspace "$SLUG" --name "bench $(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-  --scopes leads.read,leads.export)
-BENCH_KEY=$(printf '%s\n' "$key_out" | tail -n 1)
-key_id=$(printf '%s\n' "$key_out" | sed -n 's/^Created key \([0-9a-f-]*\) .*/\1/p' | head -n 1)
+  --scopes leads.read,leads.export --json)
+BENCH_KEY=$(json_field key <<<"$key_out")
+key_id=$(json_field id <<<"$key_out")
 export BENCH_KEY
 
 API_PORT=$(pg_free_port)

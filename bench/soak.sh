@@ -47,8 +47,7 @@ say() { printf 'soak: %s\n' "$*" >&2; }
 ensure_commands curl python3 wrk
 pg_ensure_installed
 
-say "building src/RoofKit.Api (Release)"
-dotnet build src/RoofKit.Api/RoofKit.Api.csproj -c Release -v q -nologo >&2
+api_build
 
 # --- cleanup ----------------------------------------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/roofkit-soak.XXXXXX")
@@ -95,15 +94,14 @@ admin seed --workspace "$SLUG" --leads "$SOAK_LEADS" --seed 1 >/dev/null
 _pg_psql -d "$DB_NAME" -c "VACUUM (ANALYZE)" >/dev/null
 keys=()
 for i in $(seq 1 "$SOAK_KEY_COUNT"); do
-  keys+=("$(admin keys create --workspace "$SLUG" --name "soak $i" --scopes leads.read,leads.export | tail -n 1)")
+  keys+=("$(admin keys create --workspace "$SLUG" --name "soak $i" --scopes leads.read,leads.export --json | json_field key)")
 done
-SOAK_LIMITED_KEY=$(admin keys create --workspace "$SLUG" --name "soak over the limit" --scopes leads.export | tail -n 1)
-revoked_out=$(admin keys create --workspace "$SLUG" --name "soak revoked" --scopes leads.read,leads.export)
-revoked_id=$(printf '%s\n' "$revoked_out" | sed -n 's/^Created key \([0-9a-f-]*\) .*/\1/p' | head -n 1)
-admin keys revoke "$revoked_id" >/dev/null
+SOAK_LIMITED_KEY=$(admin keys create --workspace "$SLUG" --name "soak over the limit" --scopes leads.export --json | json_field key)
+revoked_out=$(admin keys create --workspace "$SLUG" --name "soak revoked" --scopes leads.read,leads.export --json)
+admin keys revoke "$(json_field id <<<"$revoked_out")" >/dev/null
 # What bench/soak.lua sends.
 SOAK_KEYS="${keys[*]}"
-SOAK_REVOKED_KEY=$(printf '%s\n' "$revoked_out" | tail -n 1)
+SOAK_REVOKED_KEY=$(json_field key <<<"$revoked_out")
 export SOAK_KEYS SOAK_REVOKED_KEY SOAK_LIMITED_KEY
 
 # --- the API ----------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 # Runs the API's command-line mode against the database `make run` uses: ROOFKIT_DATABASE_URL if set,
 # else the private cluster in .roofkit/pg, started for the command (and stopped after) when it is not
 # already running. The command's exit code is ours. Only the command writes to stdout (build and
-# database chatter go to stderr), so `keys create`'s last line of stdout is the key.
+# database chatter go to stderr), so `keys create`'s last line of stdout is the key, and with --json stdout is one
+# JSON document (make admin ARGS='keys create ... --json' | jq -r .key).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/pg.sh
@@ -19,8 +20,8 @@ if [ $# -eq 0 ]; then
   exit 2
 fi
 
-# Incremental, so cheap when nothing changed; never serve a stale dll.
-dotnet build src/RoofKit.Api/RoofKit.Api.csproj -c Release -v q -nologo >&2
+# Builds only when a source changed since the last build (never a stale dll), with its progress on stderr.
+api_build
 
 mkdir -p .roofkit
 chmod 711 .roofkit

@@ -14,6 +14,11 @@
 #   pg_free_port                 a free TCP port on 127.0.0.1
 #   pg_cluster_dir DIR           where DIR's cluster really lives
 #
+# and what every script needs around the API (they live here so that there is one library):
+#   api_build                    build the Release API when a source changed since its last build, with progress
+#   json_field FIELD             print FIELD of the JSON object on stdin (the admin CLI's --json output)
+#   demo_setup DIR BASE_URL DATABASE_URL   migrate and set up make run's demo: DIR/env, DIR/postman_environment.json
+#
 # DIR is a cluster directory: DIR/data (PGDATA), DIR/run (unix socket), DIR/postgres.log and
 # DIR/password (the superuser's password, generated once, mode 600).
 # pg_start sets PG_CLUSTER, PG_DATA, PG_LOG, PG_PORT, PG_PASSWORD and PG_STARTED (1 when this call
@@ -310,4 +315,53 @@ pg_create_db() {
 
 pg_uri() {
   printf 'postgresql://%s:%s@127.0.0.1:%s/%s\n' "$PG_SUPERUSER" "$PG_PASSWORD" "$PG_PORT" "${1:?pg_uri DBNAME}"
+}
+
+# --- the API --------------------------------------------------------------------------------------------------
+
+ROOFKIT_API_PROJECT=src/RoofKit.Api/RoofKit.Api.csproj
+ROOFKIT_API_DLL=src/RoofKit.Api/bin/Release/net10.0/RoofKit.Api.dll
+
+# Build the Release API (from the repository root) only when it is missing or a file it is built from is newer than
+# the stamp of its last build; the build shows its progress on stderr. The stamp is taken when a build starts, so a
+# file saved during a build makes the next call build again. `make test` builds into the same directory: that leaves
+# the stamp alone, which costs at most one needless (incremental) build.
+api_build() {
+  local stamp=${ROOFKIT_API_DLL%/*}/.roofkit-build-stamp changed inputs=(src) f
+  for f in Directory.Build.props Directory.Packages.props global.json .editorconfig nuget.config NuGet.Config; do
+    if [ -e "$f" ]; then inputs+=("$f"); fi
+  done
+  if [ -f "$ROOFKIT_API_DLL" ] && [ -f "$stamp" ]; then
+    changed=$(find "${inputs[@]}" \( -name bin -o -name obj \) -prune -o -type f -newer "$stamp" -print -quit)
+    if [ -z "$changed" ]; then
+      printf 'build: the API is up to date (nothing under src/ changed since its last build)\n' >&2
+      return 0
+    fi
+    printf 'build: %s changed; building the API (Release)\n' "$changed" >&2
+  else
+    printf 'build: building the API (Release); a first build restores packages and takes a minute or two\n' >&2
+  fi
+  mkdir -p "${ROOFKIT_API_DLL%/*}"
+  touch "$stamp.next"
+  if ! dotnet build "$ROOFKIT_API_PROJECT" -c Release -nologo -v minimal >&2; then
+    rm -f "$stamp.next"
+    return 1
+  fi
+  mv -f "$stamp.next" "$stamp"
+}
+
+# Print one field of the JSON object on stdin (the admin CLI's --json output): json_field key.
+json_field() {
+  python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "${1:?json_field FIELD}"
+}
+
+# What `make run` serves, set up the way it sets it up (make test's newman check calls this too): migrations, then
+# the API's demo command, which seeds the demo workspaces once and writes their keys to DIR/env (shell) and
+# DIR/postman_environment.json (Postman). Needs ConnectionStrings__Default and ASPNETCORE_CONTENTROOT exported.
+demo_setup() {
+  local dir=${1:?demo_setup DIR BASE_URL DATABASE_URL} base_url=${2:?demo_setup DIR BASE_URL DATABASE_URL}
+  local database_url=${3:?demo_setup DIR BASE_URL DATABASE_URL}
+  dotnet "$ROOFKIT_API_DLL" migrate &&
+    dotnet "$ROOFKIT_API_DLL" demo --env-file "$dir/env" --postman-env "$dir/postman_environment.json" \
+      --base-url "$base_url" --database-url "$database_url"
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make run: build the API, bring up its database, seed the demo workspaces and serve in the foreground.
+# make run: build the API (when a source changed), bring up its database, seed the demo workspaces, write their keys
+# to .roofkit/env and .roofkit/postman_environment.json, and serve in the foreground.
 # Ctrl-C (or SIGTERM) stops the API and then the private PostgreSQL cluster.
 #
 #   ROOFKIT_URLS           where to listen (default http://127.0.0.1:5080)
@@ -41,8 +42,7 @@ set -a
 source .roofkit/secrets.env
 set +a
 
-echo "run: building src/RoofKit.Api (Release)" >&2
-dotnet build src/RoofKit.Api/RoofKit.Api.csproj -c Release -v q -nologo
+api_build
 
 api_pid=
 cluster_started=0
@@ -87,8 +87,7 @@ ASPNETCORE_CONTENTROOT=$(realpath "$API_OUT")
 export ASPNETCORE_CONTENTROOT
 export ASPNETCORE_ENVIRONMENT=Production
 
-dotnet "$API_DLL" migrate
-dotnet "$API_DLL" demo --env-file .roofkit/env --base-url "$BASE_URL" --database-url "$URI"
+demo_setup .roofkit "$BASE_URL" "$URI"
 
 cat <<EOF
 
@@ -97,6 +96,7 @@ Try it:
   source .roofkit/env
   curl -s -H "Authorization: Bearer \$ROOFKIT_DEMO_KEY" "\$ROOFKIT_BASE_URL/api/v1/leads?limit=5"
 Docs: $BASE_URL/docs
+Postman: import docs/postman/roofkit-partner-api.postman_collection.json and .roofkit/postman_environment.json, press Run
 
 EOF
 

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text.Json;
 using Dapper;
 using RoofKit.Api.Cli;
 using RoofKit.Api.Tests.Support;
@@ -117,6 +119,156 @@ public sealed class AdminCliTests : ApiTestBase
         ((long)stats.emails).Should().BeGreaterThan(4500);
         ((long)stats.formulas).Should().BeGreaterThan(0);
         ((long)stats.backwards).Should().Be(0);
+    }
+
+    [Test]
+    public async Task ShouldPrintWorkspacesAsJsonWithJson()
+    {
+        var (code, output, _) = await RunAsync("workspaces", "create", "--slug", "json-co", "--name", "JSON Roofing", "--json");
+
+        code.Should().Be(0);
+        var created = JsonDocument.Parse(output).RootElement;
+        Guid.TryParse(created.GetProperty("id").GetString(), out var id).Should().BeTrue();
+        created.GetProperty("slug").GetString().Should().Be("json-co");
+        created.GetProperty("name").GetString().Should().Be("JSON Roofing");
+        created.GetProperty("status").GetString().Should().Be("active");
+
+        (await RunAsync("seed", "--workspace", "json-co", "--leads", "7", "--seed", "1")).Code.Should().Be(0);
+        (await RunAsync("workspaces", "suspend", "json-co", "--json")).Output.Should().Be("""{"slug":"json-co","status":"suspended"}""" + Environment.NewLine);
+        var list = JsonDocument.Parse((await RunAsync("workspaces", "list", "--json")).Output).RootElement;
+
+        var listed = list.EnumerateArray().Single(w => w.GetProperty("slug").GetString() == "json-co");
+        listed.GetProperty("id").GetGuid().Should().Be(id);
+        listed.GetProperty("status").GetString().Should().Be("suspended");
+        listed.GetProperty("leads").GetInt64().Should().Be(7);
+    }
+
+    [Test]
+    public async Task ShouldPrintANewKeyOnceInTheKeyFieldOfOneJsonDocumentWithJson()
+    {
+        await RunAsync("workspaces", "create", "--slug", "json-keys", "--name", "JSON Keys");
+
+        // --json may stand anywhere among the options.
+        var (code, output, _) = await RunAsync("keys", "create", "--workspace", "json-keys", "--json", "--name", "bi sync", "--scopes", "leads.read");
+
+        code.Should().Be(0);
+        var created = JsonDocument.Parse(output).RootElement;
+        var token = created.GetProperty("key").GetString()!;
+        ApiKeyToken.TryParse(token, out var parsed).Should().BeTrue();
+        output.Split(token).Length.Should().Be(2, "the key is printed exactly once");
+        created.GetProperty("public_id").GetString().Should().Be(parsed!.PublicId);
+        created.GetProperty("workspace").GetString().Should().Be("json-keys");
+        created.GetProperty("name").GetString().Should().Be("bi sync");
+        created.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()).Should().Equal("leads.read");
+        created.GetProperty("state").GetString().Should().Be("active");
+        (await Client(token).GetAsync("/api/v1/status-stages")).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var listOutput = (await RunAsync("keys", "list", "--workspace", "json-keys", "--json")).Output;
+        listOutput.Should().NotContain(parsed.Secret);
+        var listed = JsonDocument.Parse(listOutput).RootElement.EnumerateArray().Single();
+        listed.GetProperty("id").GetGuid().Should().Be(created.GetProperty("id").GetGuid());
+        listed.GetProperty("state").GetString().Should().Be("active");
+        listed.TryGetProperty("key", out _).Should().BeFalse("a listing never shows a key");
+
+        var revoked = JsonDocument.Parse((await RunAsync("keys", "revoke", parsed.PublicId, "--json")).Output).RootElement;
+        revoked.GetProperty("id").GetGuid().Should().Be(created.GetProperty("id").GetGuid());
+        revoked.GetProperty("state").GetString().Should().Be("revoked");
+        JsonDocument.Parse((await RunAsync("keys", "list", "--workspace", "json-keys", "--json")).Output).RootElement
+            .EnumerateArray().Single().GetProperty("state").GetString().Should().Be("revoked");
+    }
+
+    [Test]
+    public async Task ShouldKeepProgressOffStdoutWhenSeedingWithJson()
+    {
+        await RunAsync("workspaces", "create", "--slug", "json-seed", "--name", "JSON Seed");
+
+        var (code, output, _) = await RunAsync("seed", "--workspace", "json-seed", "--leads", "300", "--seed", "3", "--json");
+
+        code.Should().Be(0);
+        output.Should().Be("""{"workspace":"json-seed","leads":300}""" + Environment.NewLine, "progress goes to stderr");
+    }
+
+    [Test]
+    public async Task ShouldWriteAnEnvFileAndAPostmanEnvironmentWithAWorkingKeyForEveryCaseAndKeepThemOnTheNextRun()
+    {
+        var dir = Directory.CreateTempSubdirectory("roofkit-demo-");
+        try
+        {
+            var envFile = Path.Combine(dir.FullName, "env");
+            var postmanFile = Path.Combine(dir.FullName, "postman_environment.json");
+            string[] Demo(string baseUrl) =>
+                ["demo", "--env-file", envFile, "--postman-env", postmanFile, "--base-url", baseUrl, "--database-url", "postgresql://demo"];
+
+            (await RunAsync(Demo("http://127.0.0.1:5080"))).Code.Should().Be(0);
+
+            if (!OperatingSystem.IsWindows())
+            {
+                // Both hold keys.
+                File.GetUnixFileMode(postmanFile).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                File.GetUnixFileMode(envFile).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            var values = PostmanValues(postmanFile);
+            values.Keys.Should().BeEquivalentTo(
+                "baseUrl", "apiKey", "readOnlyKey", "exportOnlyKey", "revokedKey", "inactiveKey", "burstKey", "brokenBaseUrl", "faultyBaseUrl");
+            values["baseUrl"].Should().Be("http://127.0.0.1:5080");
+            values["brokenBaseUrl"].Should().BeEmpty("make run has no instance without its database");
+            values["faultyBaseUrl"].Should().BeEmpty();
+            string[] keys = [values["apiKey"], values["readOnlyKey"], values["exportOnlyKey"], values["revokedKey"], values["inactiveKey"], values["burstKey"]];
+            keys.Should().OnlyHaveUniqueItems().And.AllSatisfy(k => ApiKeyToken.TryParse(k, out _).Should().BeTrue());
+            var env = File.ReadAllText(envFile);
+            env.Should().Contain($"export ROOFKIT_DEMO_KEY={values["apiKey"]}\n").And.Contain($"export ROOFKIT_DEMO_BURST_KEY={values["burstKey"]}\n");
+
+            await ShouldAnswer(values["apiKey"], list: HttpStatusCode.OK, export: HttpStatusCode.OK);
+            await ShouldAnswer(values["burstKey"], list: HttpStatusCode.OK, export: HttpStatusCode.OK);
+            await ShouldAnswer(values["readOnlyKey"], list: HttpStatusCode.OK, export: HttpStatusCode.Forbidden);
+            await ShouldAnswer(values["exportOnlyKey"], list: HttpStatusCode.Forbidden, export: HttpStatusCode.OK);
+            await ShouldAnswer(values["revokedKey"], list: HttpStatusCode.Unauthorized, export: HttpStatusCode.Unauthorized);
+            await ErrorAsync(await Client(values["inactiveKey"]).GetAsync("/api/v1/leads?limit=1"), 403, "workspace_inactive");
+            var page = await JsonAsync(await Client(values["apiKey"]).GetAsync("/api/v1/leads?limit=200"));
+            page.GetProperty("data").GetArrayLength().Should().Be(200);
+            page.GetProperty("has_more").GetBoolean().Should().BeTrue("the demo holds 25,000 leads");
+
+            await using var connection = await Db.OpenConnectionAsync();
+            var keyCount = await connection.QuerySingleAsync<long>("SELECT count(*) FROM api_keys");
+
+            // Again, on another port: the same keys, the new address.
+            (await RunAsync(Demo("http://127.0.0.1:6080"))).Code.Should().Be(0);
+            (await connection.QuerySingleAsync<long>("SELECT count(*) FROM api_keys")).Should().Be(keyCount);
+            var again = PostmanValues(postmanFile);
+            again["baseUrl"].Should().Be("http://127.0.0.1:6080");
+            again.Where(v => v.Key != "baseUrl").Should().BeEquivalentTo(values.Where(v => v.Key != "baseUrl"));
+            File.ReadAllText(envFile).Should().Contain("export ROOFKIT_BASE_URL=http://127.0.0.1:6080\n");
+
+            // An env file of an older make run, without the export-only and burst keys: those two are added.
+            File.WriteAllLines(envFile, File.ReadAllLines(envFile).Where(l => !l.Contains("EXPORT_KEY") && !l.Contains("BURST_KEY")));
+            (await RunAsync(Demo("http://127.0.0.1:6080"))).Code.Should().Be(0);
+            (await connection.QuerySingleAsync<long>("SELECT count(*) FROM api_keys")).Should().Be(keyCount + 2);
+            var upgraded = PostmanValues(postmanFile);
+            upgraded["apiKey"].Should().Be(values["apiKey"]);
+            upgraded["exportOnlyKey"].Should().NotBe(values["exportOnlyKey"]);
+            await ShouldAnswer(upgraded["exportOnlyKey"], list: HttpStatusCode.Forbidden, export: HttpStatusCode.OK);
+            await ShouldAnswer(upgraded["burstKey"], list: HttpStatusCode.OK, export: HttpStatusCode.OK);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static Dictionary<string, string> PostmanValues(string path)
+    {
+        var environment = JsonDocument.Parse(File.ReadAllText(path)).RootElement;
+        environment.GetProperty("_postman_variable_scope").GetString().Should().Be("environment");
+        environment.GetProperty("name").GetString().Should().NotBeNullOrEmpty();
+        return environment.GetProperty("values").EnumerateArray().ToDictionary(
+            v => v.GetProperty("key").GetString()!, v => v.GetProperty("value").GetString()!);
+    }
+
+    private async Task ShouldAnswer(string key, HttpStatusCode list, HttpStatusCode export)
+    {
+        (await Client(key).GetAsync("/api/v1/leads?limit=1")).StatusCode.Should().Be(list);
+        (await Client(key).GetAsync("/api/v1/leads/export?limit=1")).StatusCode.Should().Be(export);
     }
 
     private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
