@@ -1,9 +1,11 @@
 using Dapper;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RoofKit.Application.Common.Interfaces;
+using RoofKit.Infrastructure.Health;
 using RoofKit.Infrastructure.Persistence;
 using RoofKit.Infrastructure.RateLimiting;
 using RoofKit.Infrastructure.Exports;
@@ -55,6 +57,26 @@ public static class DependencyInjection
         services.AddHostedService<RateLimitCounterCleanup>();
         services.AddSingleton<DeletionRetentionPurge>();
         services.AddHostedService(provider => provider.GetRequiredService<DeletionRetentionPurge>());
+        return services;
+    }
+
+    /// <summary>
+    /// The checks behind /healthz and /healthz/ready: each pool of the instance (ADR-007) answers a query, and DbUp's
+    /// journal holds every migration of this build.
+    /// </summary>
+    public static IServiceCollection AddInfrastructureHealthChecks(this IServiceCollection services)
+    {
+        string[] databaseAndReady = [DatabaseHealthChecks.Database, DatabaseHealthChecks.Ready];
+        services.AddHealthChecks()
+            .Add(new HealthCheckRegistration(DatabaseHealthChecks.Primary,
+                provider => new DatabaseHealthCheck(provider.GetRequiredService<NpgsqlDataSource>()),
+                HealthStatus.Unhealthy, databaseAndReady, DatabaseHealthChecks.Timeout))
+            .Add(new HealthCheckRegistration(DatabaseHealthChecks.Read,
+                provider => new DatabaseHealthCheck(provider.GetRequiredService<ReadDataSource>().DataSource),
+                HealthStatus.Unhealthy, databaseAndReady, DatabaseHealthChecks.Timeout))
+            .Add(new HealthCheckRegistration(DatabaseHealthChecks.Migrations,
+                provider => new MigrationsHealthCheck(provider.GetRequiredService<NpgsqlDataSource>()),
+                HealthStatus.Unhealthy, [DatabaseHealthChecks.Ready], DatabaseHealthChecks.Timeout));
         return services;
     }
 
