@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using RoofKit.Api.Errors;
+using RoofKit.Api.Observability;
 using RoofKit.Application.Common.Interfaces;
 using RoofKit.Application.Common.RateLimiting;
 using RoofKit.Application.Common.Security;
@@ -62,6 +63,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
         var identity = new ApiKeyIdentity(stored.Id, stored.WorkspaceId, WorkspaceStatusNames.Parse(stored.WorkspaceStatus), stored.Scopes);
         Context.Features.Set(identity);
+        Context.Features.Get<RequestLogScope>()?.Authenticated(identity);
         keys.MarkUsed(stored.Id);
 
         var principal = new ClaimsPrincipal(new ClaimsIdentity(
