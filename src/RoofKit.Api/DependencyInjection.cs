@@ -86,6 +86,7 @@ public static class DependencyInjection
         });
 
         services.AddRoofKitOpenApi();
+        services.AddRoofKitMetrics(configuration);
         return services;
     }
 

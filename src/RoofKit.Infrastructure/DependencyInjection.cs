@@ -99,7 +99,8 @@ public static class DependencyInjection
         // preparing them server-side after two uses saves PostgreSQL the parse and plan each time.
         builder.MaxAutoPrepare = 32;
         builder.AutoPrepareMinUsages = 2;
-        return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+        // The pool's name in Npgsql's metrics; without one Npgsql names it by the connection string (host, database, user).
+        return new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = applicationName }.Build();
     }
 
     /// <summary>The connection string with the settings above, for tools that take a string (DbUp).</summary>

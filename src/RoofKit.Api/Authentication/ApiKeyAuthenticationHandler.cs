@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using RoofKit.Api.Errors;
 using RoofKit.Api.Observability;
 using RoofKit.Application.Common.Interfaces;
+using RoofKit.Application.Common.Metrics;
 using RoofKit.Application.Common.RateLimiting;
 using RoofKit.Application.Common.Security;
 using RoofKit.Domain.ApiKeys;
@@ -24,7 +25,8 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     IApiKeyStore keys,
     IRateLimitStore rateLimits,
-    IOptions<RateLimitOptions> rateLimitOptions)
+    IOptions<RateLimitOptions> rateLimitOptions,
+    RoofKitMetrics metrics)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -96,7 +98,9 @@ public sealed class ApiKeyAuthenticationHandler(
             decision = null;
         }
 
-        Context.Items[FailureItem] = new ApiKeyAuthenticationException(missing, decision is { Allowed: false } ? decision : null);
+        var limited = decision is { Allowed: false };
+        metrics.AuthenticationRejected(limited ? "auth_rate_limited" : missing ? "missing_api_key" : "invalid_api_key");
+        Context.Items[FailureItem] = new ApiKeyAuthenticationException(missing, limited ? decision : null);
         return AuthenticateResult.Fail(missing ? "missing_api_key" : "invalid_api_key");
     }
 }

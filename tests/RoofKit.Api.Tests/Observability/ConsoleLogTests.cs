@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -49,6 +50,7 @@ public sealed class ConsoleLogTests : ApiTestBase
         start.Environment["HOME"] = home;
         start.Environment["ConnectionStrings__Default"] = AssemblyDatabase.Database.ConnectionString;
         start.Environment["Cursor__SigningKey"] = ApiFactory.SigningKey;
+        start.Environment["Metrics__Port"] = FreePort().ToString(CultureInfo.InvariantCulture);
         api = new Process { StartInfo = start };
         api.OutputDataReceived += (_, e) => Keep(e.Data);
         api.ErrorDataReceived += (_, e) => Keep(e.Data);
