@@ -24,7 +24,8 @@ public sealed class HealthTests : ApiTestBase
     [Test]
     public async Task ShouldReturn503AndTheApi503UnavailableWhenTheDatabaseIsDown()
     {
-        await using var down = new ApiFactory($"Host=127.0.0.1;Port={ClosedPort()};Database=none;Username=none;Password=none");
+        var logs = new LogSink();
+        await using var down = new ApiFactory($"Host=127.0.0.1;Port={ClosedPort()};Database=none;Username=none;Password=none", logs: logs);
         var client = down.CreateClient();
 
         var health = await client.GetAsync("/healthz");
@@ -32,6 +33,11 @@ public sealed class HealthTests : ApiTestBase
         var text = await health.Content.ReadAsStringAsync();
         Json(text).Should().Be("""{"status":"unhealthy","checks":{"primary":"unhealthy","read":"unhealthy"}}""");
         text.Should().NotContainAny("Npgsql", "Exception", "at ", "127.0.0.1");
+        // The health check service logs each failed check at Error: one line with the reason, no stack trace or address.
+        var failures = logs.Entries.Where(e => e.Category.StartsWith("Microsoft.Extensions.Diagnostics.HealthChecks", StringComparison.Ordinal)).ToList();
+        failures.Should().HaveCount(2).And.OnlyContain(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error
+            && e.Message.Contains("The database did not answer (", StringComparison.Ordinal) && e.Exception == null);
+        failures.Select(e => e.Message).Should().NotContain(m => m.Contains("127.0.0.1", StringComparison.Ordinal));
 
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
             "Bearer", RoofKit.Domain.ApiKeys.ApiKeyToken.Generate().Text);
