@@ -9,6 +9,7 @@ using RoofKit.Api.Authentication;
 using RoofKit.Api.Errors;
 using RoofKit.Api.Formatters;
 using RoofKit.Api.Infrastructure;
+using RoofKit.Api.Observability;
 using RoofKit.Api.OpenApi;
 using RoofKit.Application.Common.Interfaces;
 using RoofKit.Application.Leads.Queries.ExportLeads;
@@ -27,7 +28,12 @@ public static class DependencyInjection
         // outside the exception handler; only endpoints that require a key may authenticate, so /healthz and
         // /docs never touch the invalid-auth bucket.
         AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
-        services.AddAuthentication()
+        // AddAuthentication() would also register DataProtection, for cookies and remote sign-in; its key ring is created
+        // at start and stored unencrypted, with a warning at every start. An API of Bearer keys protects nothing with it,
+        // so only the core services and the one scheme are registered.
+        services.AddAuthenticationCore();
+        services.AddWebEncoders();
+        new AuthenticationBuilder(services)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization(options => options.DefaultPolicy =
             new AuthorizationPolicyBuilder(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build());
@@ -80,11 +86,14 @@ public static class DependencyInjection
         });
 
         services.AddRoofKitOpenApi();
+        services.AddRoofKitMetrics(configuration);
         return services;
     }
 
     public static WebApplication UseRoofKitApi(this WebApplication app)
     {
+        // First, so that every log line of a request, the error handler's too, carries its request_id.
+        app.UseMiddleware<RequestLogScopeMiddleware>();
         app.UseForwardedHeaders();
         app.UseMiddleware<ResponseHeadersMiddleware>();
         app.UseResponseCompression();

@@ -25,6 +25,7 @@ builder.Services
     .AddApplicationServices(builder.Configuration)
     .AddInfrastructureServices(builder.Configuration)
     .AddInfrastructureBackgroundServices()
+    .AddInfrastructureHealthChecks()
     .AddApiServices(builder.Configuration);
 
 var app = builder.Build();

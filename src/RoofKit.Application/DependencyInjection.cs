@@ -3,6 +3,7 @@ using MediatR;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using RoofKit.Application.Common.Behaviours;
+using RoofKit.Application.Common.Metrics;
 using RoofKit.Application.Common.RateLimiting;
 using RoofKit.Application.Leads.Common;
 
@@ -39,6 +40,9 @@ public static class DependencyInjection
         services.AddSingleton<SyncWatermark>();
         services.AddScoped<RateLimitContext>();
         services.AddSingleton(TimeProvider.System);
+        // The RoofKit meter's instruments; IMeterFactory comes with the host (AddMetrics).
+        services.AddMetrics();
+        services.AddSingleton<RoofKitMetrics>();
         return services;
     }
 }

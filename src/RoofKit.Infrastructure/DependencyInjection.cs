@@ -1,9 +1,11 @@
 using Dapper;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RoofKit.Application.Common.Interfaces;
+using RoofKit.Infrastructure.Health;
 using RoofKit.Infrastructure.Persistence;
 using RoofKit.Infrastructure.RateLimiting;
 using RoofKit.Infrastructure.Exports;
@@ -58,6 +60,26 @@ public static class DependencyInjection
         return services;
     }
 
+    /// <summary>
+    /// The checks behind /healthz and /healthz/ready: each pool of the instance (ADR-007) answers a query, and DbUp's
+    /// journal holds every migration of this build.
+    /// </summary>
+    public static IServiceCollection AddInfrastructureHealthChecks(this IServiceCollection services)
+    {
+        string[] databaseAndReady = [DatabaseHealthChecks.Database, DatabaseHealthChecks.Ready];
+        services.AddHealthChecks()
+            .Add(new HealthCheckRegistration(DatabaseHealthChecks.Primary,
+                provider => new DatabaseHealthCheck(provider.GetRequiredService<NpgsqlDataSource>()),
+                HealthStatus.Unhealthy, databaseAndReady, DatabaseHealthChecks.Timeout))
+            .Add(new HealthCheckRegistration(DatabaseHealthChecks.Read,
+                provider => new DatabaseHealthCheck(provider.GetRequiredService<ReadDataSource>().DataSource),
+                HealthStatus.Unhealthy, databaseAndReady, DatabaseHealthChecks.Timeout))
+            .Add(new HealthCheckRegistration(DatabaseHealthChecks.Migrations,
+                provider => new MigrationsHealthCheck(provider.GetRequiredService<NpgsqlDataSource>()),
+                HealthStatus.Unhealthy, [DatabaseHealthChecks.Ready], DatabaseHealthChecks.Timeout));
+        return services;
+    }
+
     public static string PrimaryConnectionString(IConfiguration configuration) =>
         configuration.GetConnectionString("Default")
         ?? configuration["ROOFKIT_DATABASE_URL"]
@@ -77,7 +99,8 @@ public static class DependencyInjection
         // preparing them server-side after two uses saves PostgreSQL the parse and plan each time.
         builder.MaxAutoPrepare = 32;
         builder.AutoPrepareMinUsages = 2;
-        return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+        // The pool's name in Npgsql's metrics; without one Npgsql names it by the connection string (host, database, user).
+        return new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = applicationName }.Build();
     }
 
     /// <summary>The connection string with the settings above, for tools that take a string (DbUp).</summary>

@@ -4,7 +4,9 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using RoofKit.Api.Errors;
+using RoofKit.Api.Observability;
 using RoofKit.Application.Common.Interfaces;
+using RoofKit.Application.Common.Metrics;
 using RoofKit.Application.Common.RateLimiting;
 using RoofKit.Application.Common.Security;
 using RoofKit.Domain.ApiKeys;
@@ -23,7 +25,8 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     IApiKeyStore keys,
     IRateLimitStore rateLimits,
-    IOptions<RateLimitOptions> rateLimitOptions)
+    IOptions<RateLimitOptions> rateLimitOptions,
+    RoofKitMetrics metrics)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -62,6 +65,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
         var identity = new ApiKeyIdentity(stored.Id, stored.WorkspaceId, WorkspaceStatusNames.Parse(stored.WorkspaceStatus), stored.Scopes);
         Context.Features.Set(identity);
+        Context.Features.Get<RequestLogScope>()?.Authenticated(identity);
         keys.MarkUsed(stored.Id);
 
         var principal = new ClaimsPrincipal(new ClaimsIdentity(
@@ -94,7 +98,9 @@ public sealed class ApiKeyAuthenticationHandler(
             decision = null;
         }
 
-        Context.Items[FailureItem] = new ApiKeyAuthenticationException(missing, decision is { Allowed: false } ? decision : null);
+        var limited = decision is { Allowed: false };
+        metrics.AuthenticationRejected(limited ? "auth_rate_limited" : missing ? "missing_api_key" : "invalid_api_key");
+        Context.Items[FailureItem] = new ApiKeyAuthenticationException(missing, limited ? decision : null);
         return AuthenticateResult.Fail(missing ? "missing_api_key" : "invalid_api_key");
     }
 }

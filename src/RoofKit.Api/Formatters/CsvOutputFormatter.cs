@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Mvc.Formatters;
 using Microsoft.Net.Http.Headers;
 using RoofKit.Api.Infrastructure;
+using RoofKit.Application.Common.Metrics;
 using RoofKit.Application.Leads.Queries.ExportLeads;
 
 namespace RoofKit.Api.Formatters;
@@ -46,6 +47,8 @@ public sealed class CsvOutputFormatter : TextOutputFormatter
     {
         var export = (LeadExport)context.Object!;
         await export.Body.WriteToAsync(context.HttpContext.Response.Body, context.HttpContext.RequestAborted);
+        // Counted once the whole segment has been handed to the server: an export the client broke off exported nothing.
+        context.HttpContext.RequestServices.GetRequiredService<RoofKitMetrics>().RowsExported(export.RowCount);
     }
 
     private static string NextLink(HttpRequest request, string cursor)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RoofKit.Application.Common.Interfaces;
+using RoofKit.Application.Common.Metrics;
 using RoofKit.Application.Leads.Common;
 
 namespace RoofKit.Infrastructure.Exports;
@@ -11,7 +12,8 @@ namespace RoofKit.Infrastructure.Exports;
 /// Export slots as leases in PostgreSQL (<c>claim_export_lease</c>, migration 0004), so every instance counts the
 /// same slots. Claims run on the control pool, never waiting behind data reads.
 /// </summary>
-public sealed class ExportSlots(NpgsqlDataSource primary, IOptions<ExportOptions> options, ILogger<ExportSlots> logger) : IExportSlots
+public sealed class ExportSlots(
+    NpgsqlDataSource primary, IOptions<ExportOptions> options, ILogger<ExportSlots> logger, RoofKitMetrics metrics) : IExportSlots
 {
     public async Task<IAsyncDisposable?> TryClaimAsync(Guid workspaceId, CancellationToken cancellationToken)
     {
@@ -21,7 +23,13 @@ public sealed class ExportSlots(NpgsqlDataSource primary, IOptions<ExportOptions
             "SELECT claim_export_lease(@WorkspaceId, @Lease, @Max, @LeaseSeconds)",
             new { WorkspaceId = workspaceId, Lease = lease, Max = options.Value.MaxConcurrentPerWorkspace, LeaseSeconds = options.Value.SlotLeaseSeconds },
             cancellationToken: cancellationToken));
-        return claimed ? new Slot(this, lease) : null;
+        if (!claimed)
+        {
+            metrics.ExportConcurrencyRejected();
+            return null;
+        }
+
+        return new Slot(this, lease);
     }
 
     private async Task ReleaseAsync(Guid lease)

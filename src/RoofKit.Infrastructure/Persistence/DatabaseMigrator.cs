@@ -7,11 +7,15 @@ namespace RoofKit.Infrastructure.Persistence;
 /// <summary>Applies the numbered SQL files embedded in this assembly, once each, in order (DbUp's journal).</summary>
 public sealed class DatabaseMigrator(string connectionString, ILogger<DatabaseMigrator> logger)
 {
+    /// <summary>The migrations of this build, by the names DbUp journals them under (the embedded resources' names).</summary>
+    public static IReadOnlyList<string> ScriptNames { get; } = typeof(DatabaseMigrator).Assembly.GetManifestResourceNames()
+        .Where(IsMigration).Order(StringComparer.Ordinal).ToList();
+
     public IReadOnlyList<string> Migrate()
     {
         var upgrader = DeployChanges.To
             .PostgresqlDatabase(connectionString)
-            .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly, name => name.EndsWith(".sql", StringComparison.Ordinal))
+            .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly, IsMigration)
             .WithTransactionPerScript()
             .LogTo(new Log(logger))
             .Build();
@@ -24,6 +28,8 @@ public sealed class DatabaseMigrator(string connectionString, ILogger<DatabaseMi
 
         return result.Scripts.Select(s => s.Name).ToList();
     }
+
+    private static bool IsMigration(string resourceName) => resourceName.EndsWith(".sql", StringComparison.Ordinal);
 
     private sealed class Log(ILogger logger) : IUpgradeLog
     {

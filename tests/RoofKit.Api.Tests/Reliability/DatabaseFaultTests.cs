@@ -82,7 +82,7 @@ public sealed class DatabaseFaultTests
                 clock.Elapsed.Should().BeLessThan(Bound, $"{path} in round {round} must not hang on the dead database");
                 if (path == "/healthz")
                 {
-                    JsonDocument.Parse(body).RootElement.GetProperty("status").GetString().Should().Be("unavailable");
+                    JsonDocument.Parse(body).RootElement.GetProperty("status").GetString().Should().Be("unhealthy");
                 }
                 else
                 {

@@ -32,6 +32,8 @@ public sealed class ApiFactory(
                 ["Sync:HorizonMaxAgeMilliseconds"] = "0",
                 ["Network:TrustedProxies:0"] = "127.0.0.1",
                 ["Logging:LogLevel:Default"] = "Warning",
+                // Every instance would listen on the one metrics port; the tests of /metrics give theirs a free one.
+                ["Metrics:Enabled"] = "false",
             };
             // A null value takes a default above away (say the trusted proxy, for a test of the production default).
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -6,9 +6,9 @@ namespace RoofKit.Api.Tests.Support;
 /// <summary>Keeps what the API logs at Warning and above, so a test can read the lines an operator would see.</summary>
 public sealed class LogSink : ILoggerProvider
 {
-    private readonly ConcurrentQueue<(LogLevel Level, string Category, string Message)> entries = new();
+    private readonly ConcurrentQueue<(LogLevel Level, string Category, string Message, Exception? Exception)> entries = new();
 
-    public IReadOnlyList<(LogLevel Level, string Category, string Message)> Entries => [.. entries];
+    public IReadOnlyList<(LogLevel Level, string Category, string Message, Exception? Exception)> Entries => [.. entries];
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
@@ -27,7 +27,7 @@ public sealed class LogSink : ILoggerProvider
         {
             if (IsEnabled(logLevel))
             {
-                sink.entries.Enqueue((logLevel, category, formatter(state, exception)));
+                sink.entries.Enqueue((logLevel, category, formatter(state, exception), exception));
             }
         }
     }

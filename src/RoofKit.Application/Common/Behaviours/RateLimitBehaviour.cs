@@ -4,6 +4,7 @@ using MediatR;
 using Microsoft.Extensions.Options;
 using RoofKit.Application.Common.Exceptions;
 using RoofKit.Application.Common.Interfaces;
+using RoofKit.Application.Common.Metrics;
 using RoofKit.Application.Common.RateLimiting;
 
 namespace RoofKit.Application.Common.Behaviours;
@@ -13,7 +14,8 @@ public sealed class RateLimitBehaviour<TRequest, TResponse>(
     ICurrentApiKey currentApiKey,
     IRateLimitStore store,
     IOptions<RateLimitOptions> options,
-    RateLimitContext context)
+    RateLimitContext context,
+    RoofKitMetrics metrics)
     : IPipelineBehavior<TRequest, TResponse>
 {
     private static readonly ConcurrentDictionary<Type, RateLimitedAttribute?> AttributeByType = new();
@@ -31,6 +33,7 @@ public sealed class RateLimitBehaviour<TRequest, TResponse>(
         context.Decision = decision;
         if (!decision.Allowed)
         {
+            metrics.RateLimitRejected(limited.Endpoint);
             throw new RateLimitExceededException(decision);
         }
 

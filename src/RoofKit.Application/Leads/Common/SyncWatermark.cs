@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RoofKit.Application.Common.Interfaces;
+using RoofKit.Application.Common.Metrics;
 
 namespace RoofKit.Application.Leads.Common;
 
@@ -14,7 +15,8 @@ public sealed class SyncWatermark(
     ISyncHorizon horizon,
     IOptions<SyncOptions> options,
     TimeProvider clock,
-    ILogger<SyncWatermark> logger)
+    ILogger<SyncWatermark> logger,
+    RoofKitMetrics metrics)
 {
     public async Task<DateTime> FixAsync(DateTime? to, CancellationToken cancellationToken)
     {
@@ -36,6 +38,8 @@ public sealed class SyncWatermark(
         }
 
         watermark = TruncateToMilliseconds(watermark);
+        // The lag of the window itself; a client's own `to` is its choice, not a lag.
+        metrics.WatermarkLag(database.DatabaseNow - watermark);
         // to is inclusive and kept as given: cutting it could only make the next run start a little early, never late.
         return to is { } t && t < watermark ? t : watermark;
     }

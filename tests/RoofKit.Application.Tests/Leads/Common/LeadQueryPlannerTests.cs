@@ -1,8 +1,10 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using RoofKit.Application.Common.Exceptions;
 using RoofKit.Application.Common.Interfaces;
+using RoofKit.Application.Common.Metrics;
 using RoofKit.Application.Common.Security;
 using RoofKit.Application.Leads.Common;
 using RoofKit.Domain.Workspaces;
@@ -15,6 +17,8 @@ public sealed class LeadQueryPlannerTests
 {
     private static readonly DateTimeOffset Now = new DateTimeOffset(2026, 5, 4, 12, 0, 0, 987, TimeSpan.Zero).AddTicks(6543);
     private static readonly Guid Workspace = Guid.NewGuid();
+    private static readonly RoofKitMetrics Metrics =
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
 
     private readonly LeadCursorProtector protector = new(Options.Create(new CursorOptions { SigningKey = new string('k', 40) }));
     private TestClock clock = null!;
@@ -138,7 +142,7 @@ public sealed class LeadQueryPlannerTests
         Create(Workspace, new SyncOptions { SettleLagSeconds = settleLagSeconds });
 
     private LeadQueryPlanner Create(Guid workspaceId, SyncOptions options) =>
-        new(new CurrentKey(workspaceId), protector, new SyncWatermark(horizon, Options.Create(options), clock, logger));
+        new(new CurrentKey(workspaceId), protector, new SyncWatermark(horizon, Options.Create(options), clock, logger, Metrics));
 
     [Test]
     public void ShouldStayBehindTheOldestOpenTransactionToTheMillisecond()

@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using RoofKit.Api.Tests.OpenApi;
+using RoofKit.Api.Tests.Support;
+using RoofKit.Domain.ApiKeys;
+
+namespace RoofKit.Api.Tests.Observability;
+
+/// <summary>
+/// The API as operators run it (<c>dotnet RoofKit.Api.dll</c>, Production, its appsettings.json, a home directory of its
+/// own as on a fresh machine), read from its console: JSON lines, a start without a warning, and the request's ids,
+/// never the key, on every line the application writes for a request.
+/// </summary>
+public sealed class ConsoleLogTests : ApiTestBase
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private readonly ConcurrentQueue<string> lines = new();
+    private Process api = null!;
+    private string home = "";
+    private Uri address = null!;
+    private IReadOnlyList<string> startLines = [];
+    private Guid workspaceId;
+    private (Guid Id, string Token) key;
+
+    protected override async Task OneTimeSetUpAsync()
+    {
+        workspaceId = (await Data.WorkspaceAsync()).Id;
+        key = await Data.KeyAsync(workspaceId);
+        home = Directory.CreateTempSubdirectory("roofkit-home-").FullName;
+        address = new Uri($"http://127.0.0.1:{FreePort()}");
+
+        // The muxer that runs these tests, else the one on PATH.
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(ApiDll());
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add(address.ToString().TrimEnd('/'));
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_CONTENTROOT"] = Path.Combine(OpenApiDocumentTests.RepositoryRoot(), "src", "RoofKit.Api");
+        // A fresh home: whatever would create and store keys at start (DataProtection did) finds nothing there yet.
+        start.Environment["HOME"] = home;
+        start.Environment["ConnectionStrings__Default"] = AssemblyDatabase.Database.ConnectionString;
+        start.Environment["Cursor__SigningKey"] = ApiFactory.SigningKey;
+        start.Environment["Metrics__Port"] = FreePort().ToString(CultureInfo.InvariantCulture);
+        api = new Process { StartInfo = start };
+        api.OutputDataReceived += (_, e) => Keep(e.Data);
+        api.ErrorDataReceived += (_, e) => Keep(e.Data);
+        api.Start();
+        api.BeginOutputReadLine();
+        api.BeginErrorReadLine();
+
+        await WaitForAsync(() => lines.Any(l => l.Contains("Application started", StringComparison.Ordinal)), "the API to start");
+        startLines = [.. lines];
+    }
+
+    [OneTimeTearDown]
+    public void StopProcess()
+    {
+        if (!api.HasExited)
+        {
+            api.Kill(entireProcessTree: true);
+            api.WaitForExit();
+        }
+
+        api.Dispose();
+        Directory.Delete(home, recursive: true);
+    }
+
+    [Test]
+    public void ShouldStartWithJsonLinesAndNoWarning()
+    {
+        startLines.Should().NotBeEmpty();
+        var entries = startLines.Select(Parse).ToList();
+        entries.Should().Contain(e => e.Level == "Information" && e.Category == "Microsoft.Hosting.Lifetime");
+        entries.Where(e => e.Level is "Warning" or "Error" or "Critical").Select(e => e.Line)
+            .Should().BeEmpty("a clean start logs nothing an operator must look at (no DataProtection keys, for one)");
+    }
+
+    [Test]
+    public async Task ShouldWriteTheRequestIdWorkspaceIdAndKeyIdOnEveryLineOfARequestAndNeverTheKey()
+    {
+        using var client = new HttpClient { BaseAddress = address };
+        using var invalid = new HttpRequestMessage(HttpMethod.Get, "/api/v1/leads?limit=0");
+        invalid.Headers.Authorization = new("Bearer", key.Token);
+        using var badRequest = await client.SendAsync(invalid);
+        badRequest.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var badRequestId = badRequest.Headers.GetValues("X-Request-Id").Single();
+
+        var unknownKey = ApiKeyToken.Generate().Text;
+        using var unknown = new HttpRequestMessage(HttpMethod.Get, "/api/v1/leads");
+        unknown.Headers.Authorization = new("Bearer", unknownKey);
+        using var unauthorized = await client.SendAsync(unknown);
+        unauthorized.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        var unauthorizedId = unauthorized.Headers.GetValues("X-Request-Id").Single();
+
+        // The error handler's line is the last one each request writes.
+        await WaitForAsync(() => lines.Any(l => l.Contains($"{unauthorizedId} answered 401", StringComparison.Ordinal)), "the 401's log line");
+        await WaitForAsync(() => lines.Any(l => l.Contains($"{badRequestId} answered 400", StringComparison.Ordinal)), "the 400's log line");
+
+        var entries = lines.Select(Parse).ToList();
+        var ofBadRequest = entries.Where(e => e.Scope("request_id") == badRequestId).ToList();
+        ofBadRequest.Should().NotBeEmpty();
+        ofBadRequest.Should().OnlyContain(e => e.Scope("workspace_id") == workspaceId.ToString() && e.Scope("key_id") == key.Id.ToString());
+        entries.Where(e => e.Line.Contains(badRequestId, StringComparison.Ordinal)).Should().OnlyContain(e => e.Scope("request_id") == badRequestId,
+            "every line about the request carries its id as a scope property");
+
+        var ofUnauthorized = entries.Where(e => e.Scope("request_id") == unauthorizedId).ToList();
+        ofUnauthorized.Should().NotBeEmpty();
+        ofUnauthorized.Should().OnlyContain(e => e.Scope("key_id") == null, "no key authenticated");
+
+        var output = string.Join('\n', lines);
+        output.Should().NotContain("rk_live_").And.NotContain(key.Token[8..]).And.NotContain(unknownKey[8..]);
+    }
+
+    private void Keep(string? line)
+    {
+        if (!string.IsNullOrEmpty(line))
+        {
+            lines.Enqueue(line);
+        }
+    }
+
+    private async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (api.HasExited || clock.Elapsed > Patience)
+            {
+                Assert.Fail($"Gave up waiting for {what}. The API wrote:\n{string.Join('\n', lines)}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private static Entry Parse(string line)
+    {
+        JsonElement root;
+        try
+        {
+            root = JsonDocument.Parse(line).RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            Assert.Fail($"Not a JSON log line: {line}");
+            throw;
+        }
+
+        return new Entry(line, root.GetProperty("LogLevel").GetString()!, root.GetProperty("Category").GetString()!, root);
+    }
+
+    /// <summary>The built API next to the tests: referenced projects are copied with their runtime configuration.</summary>
+    private static string ApiDll()
+    {
+        var dll = typeof(Program).Assembly.Location;
+        File.Exists(Path.ChangeExtension(dll, ".runtimeconfig.json")).Should().BeTrue($"{dll} must be runnable with dotnet");
+        return dll;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed record Entry(string Line, string Level, string Category, JsonElement Json)
+    {
+        /// <summary>A property of the line's scopes, as the JSON console formatter writes them.</summary>
+        public string? Scope(string name) =>
+            Json.TryGetProperty("Scopes", out var scopes)
+                ? scopes.EnumerateArray().Where(s => s.ValueKind == JsonValueKind.Object && s.TryGetProperty(name, out _))
+                    .Select(s => s.GetProperty(name).ToString()).FirstOrDefault()
+                : null;
+    }
+}
