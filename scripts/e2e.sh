@@ -151,7 +151,8 @@ REVOKED_KEY=$(tail -n 1 <<<"$revoked")
 # uses fewer than half of each), and hour-long windows, so that no bucket resets in the middle of a check.
 API_PORT=$(pg_free_port)
 BASE_URL=http://127.0.0.1:$API_PORT
-Network__TrustedProxies__0=127.0.0.1 \
+# The document's server is where this instance serves, so that Swagger UI's "Try it out" calls it.
+Api__PublicBaseUrl=$BASE_URL Network__TrustedProxies__0=127.0.0.1 \
   RateLimits__Export__PermitLimit=12 RateLimits__Export__WindowSeconds=3600 \
   RateLimits__List__PermitLimit=20 RateLimits__List__WindowSeconds=3600 \
   RateLimits__InvalidAuth__PermitLimit=15 RateLimits__InvalidAuth__WindowSeconds=3600 \

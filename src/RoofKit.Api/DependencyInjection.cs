@@ -79,7 +79,7 @@ public static class DependencyInjection
             }
         });
 
-        services.AddRoofKitOpenApi();
+        services.AddRoofKitOpenApi(configuration);
         return services;
     }
 
