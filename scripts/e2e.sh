@@ -2,6 +2,8 @@
 # The checks of make test that need the API running as partners meet it (scripts/test.sh runs this after
 # dotnet test). Each check counts as one test:
 #   lint     docs/openapi.json with Redocly's recommended rules, warnings as errors (tests/e2e/redocly.yaml)
+#   spectral docs/openapi.json with Spectral: spectral:oas and the OWASP API security ruleset (.spectral.yaml); an
+#            error fails it, warnings are shown
 #   browser  Swagger UI at /docs in headless Chromium: authorize, "Try it out" on listLeads and exportLeads
 #            (tests/e2e/swagger-ui.mjs; the screenshot goes to docs/swagger-ui.png)
 #   docs_query  /docs ignores ?url= and ?configUrl=: a fake server they point at receives no request
@@ -196,6 +198,13 @@ lint() {
     npx --no-install redocly lint ../../docs/openapi.json --config redocly.yaml)
 }
 
+# .spectral.yaml (at the repository root) extends @stoplight/spectral-owasp-ruleset, which npm ci installed in
+# tests/e2e/node_modules; Spectral looks for it beside the ruleset, so NODE_PATH points it here.
+spectral() {
+  (cd "$E2E_DIR" && NODE_PATH=$PWD/node_modules npx --no-install spectral lint ../../docs/openapi.json \
+    --ruleset ../../.spectral.yaml --fail-severity error --format text)
+}
+
 browser() {
   ROOFKIT_BASE_URL=$BASE_URL ROOFKIT_API_KEY=$API_KEY CHROMIUM=$CHROMIUM SCREENSHOT=$PWD/docs/swagger-ui.png \
     node "$E2E_DIR/swagger-ui.mjs"
@@ -252,6 +261,7 @@ spreadsheet() {
 }
 
 check lint 'Your API description is valid|problem'
+check spectral 'problem|No results'
 check browser '^swagger-ui: '
 check docs_query '^swagger-ui-query: '
 check newman '^\|  +(requests|assertions) '
