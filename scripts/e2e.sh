@@ -2,6 +2,8 @@
 # The checks of make test that need the API running as partners meet it (scripts/test.sh runs this after
 # dotnet test). Each check counts as one test:
 #   lint     docs/openapi.json with Redocly's recommended rules, warnings as errors (tests/e2e/redocly.yaml)
+#   spectral docs/openapi.json with Spectral: spectral:oas and the OWASP API security ruleset (.spectral.yaml); an
+#            error fails it (its summary line counts the warnings)
 #   browser  Swagger UI at /docs in headless Chromium: authorize, "Try it out" on listLeads and exportLeads
 #            (tests/e2e/swagger-ui.mjs; the screenshot goes to docs/swagger-ui.png)
 #   docs_query  /docs ignores ?url= and ?configUrl=: a fake server they point at receives no request
@@ -141,7 +143,8 @@ API_KEY=$(source "$DEMO_DIR/env" && printf '%s\n' "$ROOFKIT_DEMO_KEY")
 # --- the API, an instance whose database is gone (503) and one whose database has no tables (500) --------------
 # The API runs with make run's settings: default rate limits (60 exports, 600 list requests a minute per key), clock
 # windows of 60 s, no trusted proxy (every request counts for the client address 127.0.0.1), 4 export slots.
-dotnet "$API_DLL" --urls "$BASE_URL" >"$tmp/api.log" 2>&1 &
+# The document's server is where this instance serves, so that Swagger UI's "Try it out" calls it.
+Api__PublicBaseUrl=$BASE_URL dotnet "$API_DLL" --urls "$BASE_URL" >"$tmp/api.log" 2>&1 &
 api_pid=$!
 
 BROKEN_PORT=$(pg_free_port)
@@ -179,6 +182,13 @@ say "API on $BASE_URL (database $database), API without a database on $BROKEN_UR
 lint() {
   (cd "$E2E_DIR" && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
     npx --no-install redocly lint ../../docs/openapi.json --config redocly.yaml)
+}
+
+# .spectral.yaml (at the repository root) extends @stoplight/spectral-owasp-ruleset, which npm ci installed in
+# tests/e2e/node_modules; Spectral looks for it beside the ruleset, so NODE_PATH points it here.
+spectral() {
+  (cd "$E2E_DIR" && NODE_PATH=$PWD/node_modules npx --no-install spectral lint ../../docs/openapi.json \
+    --ruleset ../../.spectral.yaml --fail-severity error --format stylish)
 }
 
 browser() {
@@ -245,6 +255,7 @@ spreadsheet() {
 }
 
 check lint 'Your API description is valid|problem'
+check spectral 'problems? \(|No results'
 check browser '^swagger-ui: '
 check docs_query '^swagger-ui-query: '
 check newman '^\|  +(requests|assertions) |skipped: set'

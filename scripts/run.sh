@@ -101,6 +101,7 @@ Postman: import docs/postman/roofkit-partner-api.postman_collection.json and .ro
 EOF
 
 # A child plus `wait`, not exec: bash runs the traps only while it waits, so the cluster gets stopped.
-dotnet "$API_DLL" --urls "$ROOFKIT_URLS" &
+# The OpenAPI document names this address as its server, so generated clients and "Try it out" call it.
+Api__PublicBaseUrl=${Api__PublicBaseUrl:-$BASE_URL} dotnet "$API_DLL" --urls "$ROOFKIT_URLS" &
 api_pid=$!
 wait "$api_pid"

@@ -85,7 +85,7 @@ public static class DependencyInjection
             }
         });
 
-        services.AddRoofKitOpenApi();
+        services.AddRoofKitOpenApi(configuration);
         services.AddRoofKitMetrics(configuration);
         return services;
     }

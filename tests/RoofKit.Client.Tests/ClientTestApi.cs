@@ -44,7 +44,7 @@ public sealed class ClientApiFactory(string connectionString) : WebApplicationFa
     }
 }
 
-/// <summary>A workspace with seeded leads and keys, and generated clients that call the API with them.</summary>
+/// <summary>A workspace with seeded leads and keys, and generated clients (NSwag's here, Kiota's in KiotaClientTests) that call the API with them.</summary>
 public abstract class GeneratedClientTestBase
 {
     protected NpgsqlDataSource Db { get; private set; } = null!;
@@ -80,16 +80,18 @@ public abstract class GeneratedClientTestBase
         await Db.DisposeAsync();
     }
 
-    /// <summary>The generated client on an HttpClient that sends <paramref name="token"/> (none: no Authorization).</summary>
-    protected RoofKitClient Client(string? token)
+    /// <summary>The NSwag client on an HttpClient that sends <paramref name="token"/> (none: no Authorization).</summary>
+    protected RoofKitClient Client(string? token) => new(Authorized(Factory.CreateClient(), token));
+
+    /// <summary><paramref name="http"/>, sending <paramref name="token"/> as its Bearer key (none: no Authorization).</summary>
+    protected static HttpClient Authorized(HttpClient http, string? token)
     {
-        var http = Factory.CreateClient();
         if (token is not null)
         {
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
-        return new RoofKitClient(http);
+        return http;
     }
 
     protected static string Header(IReadOnlyDictionary<string, IEnumerable<string>> headers, string name) =>

@@ -34,7 +34,7 @@ public sealed class ApiExceptionHandler(
         var (status, body, rateLimit, authenticate) = exception switch
         {
             RequestValidationException e => (400, Body(e.Code, e.Message, e.Errors[0].Param,
-                e.Errors.Select(x => new ErrorDetail(x.Param, x.Message)).ToList()), null, null),
+                e.Errors.Take(ErrorBody.MaxDetails).Select(x => new ErrorDetail(x.Param, x.Message)).ToList()), null, null),
             InvalidCursorException e => (400, Body("invalid_cursor", e.Message, "cursor", null), null, null),
             ApiKeyAuthenticationException { InvalidAuthBucket: { } bucket } => (429, Body("auth_rate_limited",
                 "Too many failed authentications from this address. Retry after the window resets.", null, null), bucket, null),

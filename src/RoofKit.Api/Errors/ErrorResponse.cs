@@ -11,7 +11,14 @@ public sealed record ErrorBody(
     string Message,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Param,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ErrorDetail>? Details,
-    string RequestId);
+    string RequestId)
+{
+    /// <summary>
+    /// The most <see cref="Details"/> an error lists: room for every problem of every known parameter, while a request
+    /// with thousands of unknown parameters still gets a small answer.
+    /// </summary>
+    public const int MaxDetails = 50;
+}
 
 /// <summary>One problem with one parameter.</summary>
 public sealed record ErrorDetail(string Param, string Message);

@@ -1,3 +1,4 @@
+using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 using NSwag;
 using RoofKit.Application.Leads.Queries.ListDeletions;
@@ -8,11 +9,23 @@ namespace RoofKit.Api.OpenApi;
 
 /// <summary>
 /// Example payloads of the document, written as the API writes them (snake_case, RFC 3339 UTC with milliseconds,
-/// the real error messages); the lint checks each against its schema.
+/// the real error messages); the lint checks each against its schema. They are one moment of one workspace, at
+/// <see cref="Now"/> with the default settle lag and limits: OpenApiExampleTests makes that moment (the lead, stages
+/// and deletions below) and checks every example against what the API answers in it.
 /// </summary>
 internal static class OpenApiExamples
 {
+    /// <summary>The request time of the examples.</summary>
+    public static readonly DateTimeOffset Now = new(2026, 11, 27, 10, 15, 5, TimeSpan.Zero);
+
+    /// <summary>Kestrel's request id: the connection id, a colon, the request's number on it.</summary>
     public const string RequestId = "0HNA1B2C3D4E5:00000001";
+
+    /// <summary><see cref="Now"/> less the default settle lag of 5 s.</summary>
+    public const string SyncWatermark = "2026-11-27T10:15:00.000Z";
+
+    /// <summary>The end of the 60-s window that holds <see cref="Now"/>.</summary>
+    public const string RateLimitReset = "2026-11-27T10:16:00Z";
 
     public const string Cursor = "AXsiV3MiOiI3ZjViMmM4YS0zYjFlLTRjNWQtOGU2Zi0xYTJiM2M0ZDVlNmYiLCJVIjo2Mzg2NzI1MzY5OTEyMzAwMDB9q2x7Zk3VfW0pQ8rT1sLh";
 
@@ -23,7 +36,7 @@ internal static class OpenApiExamples
         + "9b1f3c2e-5a7d-4e8f-b6a1-0c2d3e4f5a6b,Dana,Whitfield,dana.whitfield@example.com,+15125550142,418 Maple Ave,Austin,TX,78704,google,cpc,spring-roof-check,"
         + "3f2b8c1e-0d5a-4c3e-9a61-2f7d8e9b0c14,Inspection scheduled,\"'=wants a quote for hail damage\",2026-11-20T15:02:11.481Z,2026-11-27T10:14:59.123Z\r\n";
 
-    private static readonly JToken Lead = JToken.Parse("""
+    private static readonly JToken Lead = Json("""
         {
           "id": "9b1f3c2e-5a7d-4e8f-b6a1-0c2d3e4f5a6b",
           "first_name": "Dana",
@@ -39,7 +52,7 @@ internal static class OpenApiExamples
           "campaign": "spring-roof-check",
           "status_stage_id": "3f2b8c1e-0d5a-4c3e-9a61-2f7d8e9b0c14",
           "status_stage_name": "Inspection scheduled",
-          "notes": null,
+          "notes": "=wants a quote for hail damage",
           "created_at": "2026-11-20T15:02:11.481Z",
           "updated_at": "2026-11-27T10:14:59.123Z"
         }
@@ -52,18 +65,18 @@ internal static class OpenApiExamples
         ["next_cursor"] = Cursor,
     };
 
-    private static readonly JToken DeletionPage = JToken.Parse($$"""
+    private static readonly JToken DeletionPage = Json($$"""
         {
           "data": [
             { "id": "5d0c7a9e-1f2b-4c3d-8e4f-a5b6c7d8e9f0", "deleted_at": "2026-11-26T17:40:03.250Z" },
-            { "id": "9b1f3c2e-5a7d-4e8f-b6a1-0c2d3e4f5a6b", "deleted_at": "2026-11-27T09:02:44.918Z" }
+            { "id": "c4a8e2f1-6b3d-4f9a-8e7c-1d2b3a4c5e6f", "deleted_at": "2026-11-27T09:02:44.918Z" }
           ],
           "has_more": true,
           "next_cursor": "{{Cursor}}"
         }
         """);
 
-    private static readonly JToken StatusStages = JToken.Parse("""
+    private static readonly JToken StatusStages = Json("""
         {
           "data": [
             { "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "name": "New", "position": 1, "kind": "open" },
@@ -72,6 +85,16 @@ internal static class OpenApiExamples
           ]
         }
         """);
+
+    /// <summary>
+    /// JSON text as it is: Json.NET would read timestamps as dates and write them back its own way
+    /// (<c>…03.250Z</c> as <c>…03.25Z</c>), which is not how the API writes them.
+    /// </summary>
+    private static JToken Json(string json)
+    {
+        using var reader = new JsonTextReader(new StringReader(json)) { DateParseHandling = DateParseHandling.None };
+        return JToken.ReadFrom(reader);
+    }
 
     public static object? ForResponse(Type type) =>
         type == typeof(LeadPage) ? LeadPage
@@ -107,7 +130,7 @@ internal static class OpenApiExamples
     public static readonly IReadOnlyDictionary<string, OpenApiExample> Gone = new Dictionary<string, OpenApiExample>
     {
         ["sync_expired"] = Example("from is older than the deletions feed keeps",
-            "sync_expired", "Deletions before 2026-10-28T10:15:00Z are no longer kept; sync in full.", "from"),
+            "sync_expired", "Deletions before 2026-10-28T10:15:05Z are no longer kept; sync in full.", "from"),
     };
 
     public static readonly IReadOnlyDictionary<string, OpenApiExample> TooManyRequests = new Dictionary<string, OpenApiExample>

@@ -12,6 +12,12 @@ public static class OpenApiSetup
 {
     public const string DocumentPath = "/openapi/v1.json";
 
+    /// <summary>The setting that names the base URL partners call; the document's only <c>servers</c> entry.</summary>
+    public const string PublicBaseUrlSetting = "Api:PublicBaseUrl";
+
+    /// <summary>Where <c>make run</c> serves, and so the base URL of docs/openapi.json and of clients generated from it.</summary>
+    public const string DefaultPublicBaseUrl = "http://127.0.0.1:5080";
+
     private const string Description = """
         Read a RoofKit workspace's leads: list them as JSON, export them as CSV, map their pipeline stages.
 
@@ -27,8 +33,33 @@ public static class OpenApiSetup
         start the next run with `from` = the previous run's `X-Sync-Watermark`, and upsert rows by `id`.
         """;
 
-    public static IServiceCollection AddRoofKitOpenApi(this IServiceCollection services)
+    /// <summary>
+    /// <c>Api:PublicBaseUrl</c>, an absolute http or https URL without query or fragment (and without its trailing
+    /// <c>/</c>), or <see cref="DefaultPublicBaseUrl"/> when it is not set. A bad value stops the API at start.
+    /// </summary>
+    public static string PublicBaseUrl(IConfiguration configuration)
     {
+        var value = configuration[PublicBaseUrlSetting];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return DefaultPublicBaseUrl;
+        }
+
+        if (!Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri)
+            || uri.Scheme is not ("http" or "https")
+            || uri.Query.Length > 0
+            || uri.Fragment.Length > 0)
+        {
+            throw new InvalidOperationException(
+                $"{PublicBaseUrlSetting} must be an absolute http or https URL without query or fragment, such as https://api.example.com.");
+        }
+
+        return uri.GetLeftPart(UriPartial.Path).TrimEnd('/');
+    }
+
+    public static IServiceCollection AddRoofKitOpenApi(this IServiceCollection services, IConfiguration configuration)
+    {
+        var publicBaseUrl = PublicBaseUrl(configuration);
         services.AddOpenApiDocument(settings =>
         {
             settings.DocumentName = "v1";
@@ -38,7 +69,7 @@ public static class OpenApiSetup
             settings.UseHttpAttributeNameAsOperationId = true;
             settings.SchemaSettings.SchemaProcessors.Add(new PartnerSchemaProcessor());
             settings.OperationProcessors.Add(new LeadQueryParametersProcessor());
-            settings.OperationProcessors.Add(new PartnerOperationProcessor());
+            settings.OperationProcessors.Add(new PartnerOperationProcessor(publicBaseUrl));
             settings.DocumentProcessors.Add(new PartnerDocumentProcessor());
         });
         return services;
@@ -46,15 +77,23 @@ public static class OpenApiSetup
 
     public static WebApplication UseRoofKitOpenApi(this WebApplication app)
     {
+        var publicBaseUrl = PublicBaseUrl(app.Configuration);
         app.UseOpenApi(settings =>
         {
             settings.Path = "/openapi/{documentName}.json";
-            // The same document wherever it is served (and byte for byte docs/openapi.json): clients call the host
-            // they fetched it from.
+            // NSwag writes the address of the request into servers; the document says the configured one instead, so
+            // that it is the same whoever fetches it (and, with the default, byte for byte docs/openapi.json), and a
+            // generated client gets an absolute base URL (a relative one leaves Kiota's and NSwag's clients without).
+            // Swagger UI's "Try it out" calls it too: an instance served elsewhere sets Api:PublicBaseUrl to its address.
             settings.PostProcess = (document, _) =>
             {
                 document.Servers.Clear();
-                document.Servers.Add(new OpenApiServer { Url = "/", Description = "The server that serves this document" });
+                document.Servers.Add(new PartnerServer
+                {
+                    Url = publicBaseUrl,
+                    Description = "The RoofKit Partner API: production at the address its operator sets in `Api:PublicBaseUrl`; "
+                        + "by default `make run`'s local address.",
+                });
             };
         });
         app.UseSwaggerUi(settings =>
@@ -75,6 +114,13 @@ public static class OpenApiSetup
             settings.AdditionalSettings["queryConfigEnabled"] = false;
         });
         return app;
+    }
+
+    /// <summary>A server for partners, which says so (<c>x-internal: false</c>) to documentation tools and linters.</summary>
+    private sealed class PartnerServer : OpenApiServer
+    {
+        [Newtonsoft.Json.JsonProperty("x-internal")]
+        public bool Internal { get; } = false;
     }
 
     /// <summary>The Bearer scheme and the tags' descriptions.</summary>

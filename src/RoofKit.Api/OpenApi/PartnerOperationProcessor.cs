@@ -10,7 +10,9 @@ using NSwag.Generation.Processors.Contexts;
 using RoofKit.Api.Errors;
 using RoofKit.Api.Formatters;
 using RoofKit.Api.Infrastructure;
+using RoofKit.Application.Common.RateLimiting;
 using RoofKit.Application.Common.Security;
+using RoofKit.Application.Leads.Queries.ExportLeads;
 using RoofKit.Application.Leads.Queries.ListLeads;
 
 namespace RoofKit.Api.OpenApi;
@@ -21,7 +23,7 @@ namespace RoofKit.Api.OpenApi;
 /// the 200. The scope is read from the MediatR request the action sends (its <see cref="RequiresScopeAttribute"/>),
 /// so the document cannot name another scope than the one enforced.
 /// </summary>
-public sealed class PartnerOperationProcessor : IOperationProcessor
+public sealed class PartnerOperationProcessor(string publicBaseUrl) : IOperationProcessor
 {
     public const string SecuritySchemeName = "ApiKey";
     private const string Json = "application/json";
@@ -42,7 +44,7 @@ public sealed class PartnerOperationProcessor : IOperationProcessor
             return true;
         }
 
-        var scope = ScopeOf(method);
+        var (scope, rateLimit) = RequestOf(method);
         operation.Security = [new OpenApiSecurityRequirement { [SecuritySchemeName] = [] }];
         operation.ExtensionData ??= new Dictionary<string, object?>();
         operation.ExtensionData["x-scopes"] = new[] { scope };
@@ -51,19 +53,19 @@ public sealed class PartnerOperationProcessor : IOperationProcessor
         var leadQuery = method.GetCustomAttribute<LeadQueryParametersAttribute>();
         var isLeadQuery = leadQuery is not null;
         var isCsv = method.GetCustomAttributes<ProducesAttribute>().Any(p => p.ContentTypes.Contains(Csv));
-        Success(operation, method, isLeadQuery, isCsv);
+        Success(operation, method, isLeadQuery, isCsv, rateLimit);
 
         var error = context.SchemaGenerator.GenerateWithReference<JsonSchema>(typeof(ErrorResponse).ToContextualType(), context.SchemaResolver);
         if (leadQuery is not null)
         {
             operation.Responses["400"] = Error("Request payload, query, or required header is invalid.", error,
-                [.. RateLimitHeaders(), RequestId()], OpenApiExamples.BadRequest(leadQuery.MaxLimit));
+                [.. RateLimitHeaders(rateLimit), RequestId()], OpenApiExamples.BadRequest(leadQuery.MaxLimit));
         }
 
         if (leadQuery is { Deletions: true })
         {
             operation.Responses["410"] = Error("`from` is older than the deletions feed keeps (`Sync:DeletionRetentionDays`, 30 by default): sync in full.",
-                error, [.. RateLimitHeaders(), RequestId()], OpenApiExamples.Gone);
+                error, [.. RateLimitHeaders(rateLimit), RequestId()], OpenApiExamples.Gone);
         }
 
         operation.Responses["401"] = Error("Missing, malformed, revoked, deleted, or unknown API key.", error,
@@ -79,8 +81,9 @@ public sealed class PartnerOperationProcessor : IOperationProcessor
                 RequestId()],
             OpenApiExamples.Forbidden(scope));
         operation.Responses["429"] = Error("Rate limit exceeded for this key and endpoint or invalid-auth bucket.", error,
-            [.. RateLimitHeaders(), ("Retry-After", Header("Seconds until the caller should retry.",
-                JsonObjectType.Integer, required: true, example: 42, minimum: 1)), RequestId()],
+            [.. RateLimitHeaders(rateLimit, exhausted: true), ("Retry-After", Header(
+                "Whole seconds until the caller should retry: until the window ends, or 1 for `concurrency_limited`.",
+                JsonObjectType.Integer, required: true, example: 55, minimum: 1, maximum: int.MaxValue)), RequestId()],
             isCsv ? OpenApiExamples.TooManyExports : OpenApiExamples.TooManyRequests);
         operation.Responses["500"] = Error("Internal authentication or server error.", error, [RequestId()], OpenApiExamples.InternalError);
         operation.Responses["503"] = Error("The database cannot be reached; retry later. A missing or malformed key still gets its 401.",
@@ -88,10 +91,10 @@ public sealed class PartnerOperationProcessor : IOperationProcessor
         return true;
     }
 
-    private static void Success(OpenApiOperation operation, MethodInfo method, bool isLeadQuery, bool isCsv)
+    private void Success(OpenApiOperation operation, MethodInfo method, bool isLeadQuery, bool isCsv, RateLimitRule rateLimit)
     {
         var ok = operation.Responses["200"];
-        var headers = new List<(string, OpenApiHeader)>(RateLimitHeaders());
+        var headers = new List<(string, OpenApiHeader)>(RateLimitHeaders(rateLimit));
         if (isCsv)
         {
             ok.Content.Clear();
@@ -117,16 +120,17 @@ public sealed class PartnerOperationProcessor : IOperationProcessor
             [
                 ("Content-Disposition", Header(
                     "Documented response header: `attachment; filename=\"roofkit-leads-<yyyyMMddTHHmmssZ>.csv\"`.",
-                    JsonObjectType.String, required: true, example: "attachment; filename=\"roofkit-leads-20261127T101500Z.csv\"")),
+                    JsonObjectType.String, required: true, example: "attachment; filename=\"roofkit-leads-20261127T101505Z.csv\"")),
                 ("X-Export-Truncated", Header("true when additional matching rows remain after the CSV cap.",
                     JsonObjectType.Boolean, required: true, example: true)),
                 ("X-Export-Next-Cursor", Header(
                     "Cursor to pass back to `/api/v1/leads/export` for the next export segment when truncated.",
                     JsonObjectType.String, example: OpenApiExamples.Cursor)),
                 ("X-Export-Row-Count", Header("The number of rows in this response, header row not counted.",
-                    JsonObjectType.Integer, required: true, example: 100, minimum: 0)),
-                ("Link", Header("When truncated: `<next segment URL>; rel=\"next\"`.",
-                    JsonObjectType.String, example: $"<https://api.roofkit.example/api/v1/leads/export?cursor={OpenApiExamples.Cursor}>; rel=\"next\"")),
+                    JsonObjectType.Integer, required: true, example: 1, minimum: 0, maximum: ExportLeadsQuery.MaxLimit)),
+                ("Link", Header("When truncated: `<next segment URL>; rel=\"next\"` (with this request's `limit`, if it had one).",
+                    JsonObjectType.String,
+                    example: $"<{publicBaseUrl}/api/v1/leads/export?cursor={OpenApiExamples.Cursor}&limit=1>; rel=\"next\"")),
             ]);
         }
         else if (ok.Content.TryGetValue(Json, out var json))
@@ -138,7 +142,7 @@ public sealed class PartnerOperationProcessor : IOperationProcessor
         {
             headers.Add(("X-Sync-Watermark", Header(
                 "The upper bound (RFC 3339 UTC) of the rows this run serves. Start the next sync run with `from` set to it to miss no row.",
-                JsonObjectType.String, required: true, example: "2026-11-27T10:14:55.000Z", format: JsonFormatStrings.DateTime)));
+                JsonObjectType.String, required: true, example: OpenApiExamples.SyncWatermark, format: JsonFormatStrings.DateTime)));
         }
 
         headers.Add(RequestId());
@@ -167,32 +171,49 @@ public sealed class PartnerOperationProcessor : IOperationProcessor
         return response;
     }
 
-    private static IEnumerable<(string, OpenApiHeader)> RateLimitHeaders() =>
+    /// <summary>
+    /// The bucket's headers, with examples of this operation's default limit (<see cref="RateLimitOptions"/>): after
+    /// the window's first request, or, <paramref name="exhausted"/>, on its 429.
+    /// </summary>
+    private static IEnumerable<(string, OpenApiHeader)> RateLimitHeaders(RateLimitRule rule, bool exhausted = false) =>
     [
-        ("X-RateLimit-Limit", Header("Maximum requests allowed in the current window.", JsonObjectType.Integer, required: true, example: 600, minimum: 1)),
-        ("X-RateLimit-Remaining", Header("Requests remaining in the current window.", JsonObjectType.Integer, required: true, example: 599, minimum: 0)),
-        ("X-RateLimit-Reset", Header("ISO timestamp when the current rate-limit window resets.",
-            JsonObjectType.String, required: true, example: "2026-11-27T10:16:00Z", format: JsonFormatStrings.DateTime)),
+        ("X-RateLimit-Limit", Header($"Maximum requests allowed in the current window (by default {rule.PermitLimit} per {rule.WindowSeconds} s for this operation).",
+            JsonObjectType.Integer, required: true, example: rule.PermitLimit, minimum: 1, maximum: int.MaxValue)),
+        ("X-RateLimit-Remaining", Header("Requests remaining in the current window (0 on a 429).",
+            JsonObjectType.Integer, required: true, example: exhausted ? 0 : rule.PermitLimit - 1, minimum: 0, maximum: int.MaxValue)),
+        ("X-RateLimit-Reset", Header("When the current rate-limit window ends: ISO 8601 UTC, whole seconds (`2026-11-27T10:16:00Z`).",
+            JsonObjectType.String, required: true, example: OpenApiExamples.RateLimitReset, format: JsonFormatStrings.DateTime)),
     ];
 
     private static (string, OpenApiHeader) RequestId() =>
         ("X-Request-Id", Header("Identifies the request; quote it to support. Equals `error.request_id` of an error body.",
             JsonObjectType.String, required: true, example: OpenApiExamples.RequestId));
 
+    /// <summary>A response header; an integer one is an int32 between <paramref name="minimum"/> and <paramref name="maximum"/>.</summary>
     private static OpenApiHeader Header(
-        string description, JsonObjectType type, bool required = false, object? example = null, int? minimum = null, string? format = null) => new()
+        string description, JsonObjectType type, bool required = false, object? example = null, int? minimum = null, int? maximum = null,
+        string? format = null) => new()
         {
             Description = description,
             IsRequired = required,
-            Schema = new JsonSchema { Type = type, Minimum = minimum, Format = format },
+            Schema = new JsonSchema
+            {
+                Type = type,
+                Minimum = minimum,
+                Maximum = maximum,
+                Format = type == JsonObjectType.Integer ? JsonFormatStrings.Integer : format,
+            },
             Example = example,
         };
 
     private static Type UnwrapTask(Type type) =>
         type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Task<>) ? type.GetGenericArguments()[0] : type;
 
-    /// <summary>The scope of the MediatR request whose response the action returns (one request per response type).</summary>
-    private static string ScopeOf(MethodInfo method)
+    /// <summary>
+    /// The scope and default rate limit of the MediatR request whose response the action returns (one request per
+    /// response type).
+    /// </summary>
+    private static (string Scope, RateLimitRule RateLimit) RequestOf(MethodInfo method)
     {
         var response = UnwrapTask(method.ReturnType);
         var requests = typeof(ListLeadsQuery).Assembly.GetTypes()
@@ -206,7 +227,10 @@ public sealed class PartnerOperationProcessor : IOperationProcessor
                 $"OpenAPI: {method.DeclaringType?.Name}.{method.Name} returns {response.Name}, which {requests.Count} requests answer; expected one.");
         }
 
-        return requests[0].GetCustomAttribute<RequiresScopeAttribute>()?.Scope
+        var scope = requests[0].GetCustomAttribute<RequiresScopeAttribute>()?.Scope
             ?? throw new InvalidOperationException($"OpenAPI: {requests[0].Name} declares no [RequiresScope].");
+        var policy = requests[0].GetCustomAttribute<RateLimitedAttribute>()?.Policy
+            ?? throw new InvalidOperationException($"OpenAPI: {requests[0].Name} declares no [RateLimited].");
+        return (scope, new RateLimitOptions().For(policy));
     }
 }

@@ -15,7 +15,8 @@ namespace RoofKit.Api.OpenApi;
 /// <summary>
 /// Makes the component schemas say what the JSON really is (see <c>ApiJson</c>): every property is written, nulls
 /// included, so each is required (nullable where the C# type is) unless it is skipped when null; ids are
-/// <c>uuid</c>; and partners read descriptions rather than the C# types' internal remarks.
+/// <c>uuid</c>; arrays and cursors have the bounds the API keeps to; the error message is the one SDKs raise; and
+/// partners read descriptions rather than the C# types' internal remarks.
 /// </summary>
 public sealed class PartnerSchemaProcessor : ISchemaProcessor
 {
@@ -35,11 +36,24 @@ public sealed class PartnerSchemaProcessor : ISchemaProcessor
         [typeof(ErrorDetail)] = "One problem with one parameter.",
     };
 
+    /// <summary>Primary error message (Kiota): the generated exception's <c>Message</c> is this property's value.</summary>
+    public const string PrimaryErrorMessage = "x-ms-primary-error-message";
+
+    /// <summary>The most items each array holds, as the API enforces it.</summary>
+    private static readonly Dictionary<(Type, string), int> MaxItems = new()
+    {
+        [(typeof(LeadPage), "data")] = ListLeadsQuery.MaxLimit,
+        [(typeof(DeletionPage), "data")] = ListDeletionsQuery.MaxLimit,
+        [(typeof(StatusStageList), "data")] = StatusStageList.MaxStages,
+        [(typeof(ErrorBody), "details")] = ErrorBody.MaxDetails,
+    };
+
     private static readonly Dictionary<(Type, string), string> PropertyDescriptions = new()
     {
         [(typeof(LeadPage), "data")] = "The page's leads, ordered by `updated_at`, then `id`.",
         [(typeof(LeadPage), "has_more")] = "true when more leads match after this page.",
         [(typeof(LeadPage), "next_cursor")] = "Cursor for the next page; null on the last page.",
+        [(typeof(StatusStageList), "data")] = $"The stages by `position` (at most {StatusStageList.MaxStages}).",
         [(typeof(DeletionPage), "data")] = "The page's deletions, ordered by `deleted_at`, then `id`.",
         [(typeof(DeletionPage), "has_more")] = "true when more deletions match after this page.",
         [(typeof(DeletionPage), "next_cursor")] = "Cursor for the next page; null on the last page.",
@@ -57,7 +71,7 @@ public sealed class PartnerSchemaProcessor : ISchemaProcessor
             + "concurrency_limited (429); internal_error (500); unavailable (503).",
         [(typeof(ErrorBody), "message")] = "A human-readable explanation.",
         [(typeof(ErrorBody), "param")] = "The query parameter at fault, for validation errors.",
-        [(typeof(ErrorBody), "details")] = "Every problem found, for validation errors.",
+        [(typeof(ErrorBody), "details")] = $"Every problem found (the first {ErrorBody.MaxDetails}), for validation errors.",
         [(typeof(ErrorBody), "request_id")] = "Equals the response's `X-Request-Id`.",
     };
 
@@ -97,6 +111,30 @@ public sealed class PartnerSchemaProcessor : ISchemaProcessor
             {
                 member.Description = text;
             }
+
+            if (MaxItems.TryGetValue((type, name), out var maxItems))
+            {
+                member.MaxItems = maxItems;
+            }
+
+            if (name == "next_cursor")
+            {
+                // The API refuses a longer cursor, so it never hands one out.
+                member.MaxLength = LeadCursorProtector.MaxLength;
+            }
+
+            if (member.Type.HasFlag(JsonObjectType.Integer))
+            {
+                // NJsonSchema writes int32 for int; the bounds are the type's: a stage's position is any PostgreSQL integer.
+                member.Minimum ??= int.MinValue;
+                member.Maximum ??= int.MaxValue;
+            }
+        }
+
+        if (type == typeof(ErrorBody) && schema.Properties.TryGetValue("message", out var message))
+        {
+            message.ExtensionData ??= new Dictionary<string, object?>();
+            message.ExtensionData[PrimaryErrorMessage] = true;
         }
 
         if (type == typeof(StatusStage) && schema.Properties.TryGetValue("kind", out var kind))

@@ -14,10 +14,11 @@ public sealed class StatusStageRepository(ReadDataSource read) : IStatusStageRep
             FROM status_stages
             WHERE workspace_id = @WorkspaceId
             ORDER BY position
+            LIMIT @MaxStages
             """;
         await using var connection = await read.DataSource.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<StatusStage>(
-            new CommandDefinition(sql, new { WorkspaceId = workspaceId }, cancellationToken: cancellationToken));
+            new CommandDefinition(sql, new { WorkspaceId = workspaceId, StatusStageList.MaxStages }, cancellationToken: cancellationToken));
         return rows.AsList();
     }
 }

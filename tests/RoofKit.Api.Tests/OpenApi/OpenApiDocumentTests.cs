@@ -1,6 +1,8 @@
 using System.Net;
 using System.Reflection;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
+using RoofKit.Api.OpenApi;
 using RoofKit.Api.Tests.Support;
 using RoofKit.Application.Common.Security;
 using RoofKit.Application.Leads.Queries.ExportLeads;
@@ -121,6 +123,10 @@ public sealed class OpenApiDocumentTests : ApiTestBase
         }
 
         parameters["from"]["schema"]!["format"]!.GetValue<string>().Should().Be("date-time");
+        parameters["from"]["schema"]!["maxLength"]!.GetValue<int>().Should().Be(33, "2026-11-27T10:15:00.1234567+02:00");
+        parameters["to"]["schema"]!["maxLength"]!.GetValue<int>().Should().Be(33);
+        parameters["status_stage_id"]["schema"]!["maxLength"]!.GetValue<int>().Should().Be(36);
+        parameters["cursor"]["schema"]!["maxLength"]!.GetValue<int>().Should().Be(16 * 1024);
         parameters["from"]["description"]!.GetValue<string>().Should().StartWith("Inclusive updated_at lower bound for incremental sync.");
         parameters["to"]["schema"]!["format"]!.GetValue<string>().Should().Be("date-time");
         parameters["status_stage_id"]["schema"]!["format"]!.GetValue<string>().Should().Be("uuid");
@@ -160,6 +166,72 @@ public sealed class OpenApiDocumentTests : ApiTestBase
     }
 
     [Test]
+    public void ShouldGiveGeneratedClientsAnAbsoluteServer()
+    {
+        served["servers"]!.AsArray().Select(s => s!["url"]!.GetValue<string>()).Should().Equal("http://127.0.0.1:5080");
+    }
+
+    [TestCase(null, "http://127.0.0.1:5080")]
+    [TestCase("", "http://127.0.0.1:5080")]
+    [TestCase("https://api.roofkit.example/", "https://api.roofkit.example")]
+    [TestCase("https://gateway.example/roofkit", "https://gateway.example/roofkit")]
+    public void ShouldTakeTheServerFromApiPublicBaseUrl(string? setting, string server)
+    {
+        OpenApiSetup.PublicBaseUrl(Configuration(setting)).Should().Be(server);
+    }
+
+    [TestCase("api.roofkit.example")]
+    [TestCase("/relative")]
+    [TestCase("ftp://api.roofkit.example")]
+    [TestCase("https://api.roofkit.example/?tenant=1")]
+    public void ShouldRefuseAnApiPublicBaseUrlThatIsNoAbsoluteHttpUrl(string setting)
+    {
+        var act = () => OpenApiSetup.PublicBaseUrl(Configuration(setting));
+
+        act.Should().Throw<InvalidOperationException>().WithMessage("Api:PublicBaseUrl must be an absolute http or https URL*");
+    }
+
+    [Test]
+    public void ShouldGiveEveryIntegerAFormatAndBoundsAndEveryArrayItsMaxItems()
+    {
+        var schemas = SchemasIn(served).ToList();
+        var integers = schemas.Where(s => s.Schema["type"]!.GetValue<string>() == "integer").ToList();
+        integers.Should().HaveCountGreaterThan(10, "limit, the rate-limit headers, Retry-After, the row count and position are integers");
+        foreach (var (path, schema) in integers)
+        {
+            schema["format"]?.GetValue<string>().Should().BeOneOf(["int32", "int64"], path);
+            schema["minimum"].Should().NotBeNull(path);
+            schema["maximum"].Should().NotBeNull(path);
+        }
+
+        var arrays = schemas.Where(s => s.Schema["type"]!.GetValue<string>() == "array").ToList();
+        arrays.Should().HaveCount(4);
+        arrays.Should().OnlyContain(a => a.Schema["maxItems"] != null);
+        Schema("LeadPage")["properties"]!["data"]!["maxItems"]!.GetValue<int>().Should().Be(200);
+        Schema("DeletionPage")["properties"]!["data"]!["maxItems"]!.GetValue<int>().Should().Be(1000);
+        Schema("StatusStageList")["properties"]!["data"]!["maxItems"]!.GetValue<int>().Should().Be(100);
+        Schema("ErrorBody")["properties"]!["details"]!["maxItems"]!.GetValue<int>().Should().Be(50);
+        Schema("LeadPage")["properties"]!["next_cursor"]!["maxLength"]!.GetValue<int>().Should().Be(16 * 1024);
+    }
+
+    [Test]
+    public void ShouldMarkTheErrorMessageAsTheMessageOfGeneratedExceptions()
+    {
+        Schema("ErrorBody")["properties"]!["message"]!["x-ms-primary-error-message"]!.GetValue<bool>().Should().BeTrue();
+    }
+
+    [Test]
+    public void ShouldGiveTheExportsRateLimitExamplesTheExportsLimit()
+    {
+        foreach (var (path, limit) in new[] { ("/api/v1/leads", 600), ("/api/v1/leads/export", 60), ("/api/v1/status-stages", 600) })
+        {
+            var headers = Operation(path)["responses"]!["200"]!["headers"]!;
+            headers["X-RateLimit-Limit"]!["example"]!.GetValue<int>().Should().Be(limit, path);
+            headers["X-RateLimit-Remaining"]!["example"]!.GetValue<int>().Should().Be(limit - 1, path);
+        }
+    }
+
+    [Test]
     public async Task ShouldServeSwaggerUiWithPersistentAuthorization()
     {
         var client = Client();
@@ -183,6 +255,48 @@ public sealed class OpenApiDocumentTests : ApiTestBase
     }
 
     private JsonNode Operation(string path) => served["paths"]![path]!["get"]!;
+
+    private static IConfiguration Configuration(string? publicBaseUrl) => new ConfigurationBuilder()
+        .AddInMemoryCollection(new Dictionary<string, string?> { [OpenApiSetup.PublicBaseUrlSetting] = publicBaseUrl })
+        .Build();
+
+    /// <summary>Every schema of the document (parameters', headers', bodies', components'), with its JSON path.</summary>
+    private static IEnumerable<(string Path, JsonObject Schema)> SchemasIn(JsonNode? node, string path = "$")
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                if (o["type"] is JsonValue type && type.GetValueKind() == System.Text.Json.JsonValueKind.String && !path.EndsWith(".properties", StringComparison.Ordinal))
+                {
+                    yield return (path, o);
+                }
+
+                foreach (var (key, value) in o)
+                {
+                    if (key is "example" or "examples")
+                    {
+                        continue;
+                    }
+
+                    foreach (var schema in SchemasIn(value, $"{path}.{key}"))
+                    {
+                        yield return schema;
+                    }
+                }
+
+                break;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    foreach (var schema in SchemasIn(a[i], $"{path}[{i}]"))
+                    {
+                        yield return schema;
+                    }
+                }
+
+                break;
+        }
+    }
 
     private JsonNode Schema(string name) => served["components"]!["schemas"]![name]!;
 

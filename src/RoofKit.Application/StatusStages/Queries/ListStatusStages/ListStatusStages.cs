@@ -11,7 +11,15 @@ namespace RoofKit.Application.StatusStages.Queries.ListStatusStages;
 [RateLimited("status_stages", RateLimitPolicy.List)]
 public sealed record ListStatusStagesQuery : IRequest<StatusStageList>;
 
-public sealed record StatusStageList(IReadOnlyList<StatusStage> Data);
+/// <summary>The workspace's stages by position; at most <see cref="MaxStages"/>, so that partners can size for the list.</summary>
+public sealed record StatusStageList(IReadOnlyList<StatusStage> Data)
+{
+    /// <summary>
+    /// The most stages the list holds (the first by position). A pipeline has a handful; the bound is what the OpenAPI
+    /// document promises (<c>maxItems</c>).
+    /// </summary>
+    public const int MaxStages = 100;
+}
 
 public interface IStatusStageRepository
 {
