@@ -44,9 +44,6 @@ public sealed class SpillBuffer(int memoryThreshold, string directory) : Stream
         set => throw new NotSupportedException();
     }
 
-    /// <summary>Whether the buffer has gone past its threshold into a temporary file.</summary>
-    public bool Spilled => Volatile.Read(ref file) is not null;
-
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)

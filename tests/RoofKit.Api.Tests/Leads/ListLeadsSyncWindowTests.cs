@@ -142,12 +142,5 @@ public sealed class ListLeadsSyncWindowTests : ApiTestBase
         page.Watermark.Should().Be(Format(clock.GetUtcNow().UtcDateTime.AddSeconds(-SettleLagSeconds)));
     }
 
-    private async Task<(Guid Workspace, HttpClient Client)> WorkspaceAsync()
-    {
-        var workspace = (await Data.WorkspaceAsync()).Id;
-        var (_, token) = await Data.KeyAsync(workspace, "leads.read");
-        return (workspace, Client(token));
-    }
-
     private static string Format(DateTime utc) => utc.ToString(WatermarkFormat, System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -53,6 +53,14 @@ public abstract class ApiTestBase
         return client;
     }
 
+    /// <summary>A new active workspace and a client with a key of its own (default: leads.read).</summary>
+    protected async Task<(Guid Workspace, HttpClient Client)> WorkspaceAsync(params string[] scopes)
+    {
+        var workspace = (await Data.WorkspaceAsync()).Id;
+        var (_, token) = await Data.KeyAsync(workspace, scopes.Length == 0 ? ["leads.read"] : scopes);
+        return (workspace, Client(token));
+    }
+
     protected static string RandomAddress() => $"10.{Random.Shared.Next(256)}.{Random.Shared.Next(256)}.{Random.Shared.Next(1, 255)}";
 
     protected static async Task<JsonElement> JsonAsync(HttpResponseMessage response)

@@ -115,11 +115,4 @@ public sealed class CommitSafeWatermarkTests : ApiTestBase
     }
 
     private static DateTime Truncate(DateTime t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerMillisecond), DateTimeKind.Utc);
-
-    private async Task<(Guid Workspace, HttpClient Client)> WorkspaceAsync()
-    {
-        var workspace = (await Data.WorkspaceAsync()).Id;
-        var (_, token) = await Data.KeyAsync(workspace, "leads.read");
-        return (workspace, Client(token));
-    }
 }

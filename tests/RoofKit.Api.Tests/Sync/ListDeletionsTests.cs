@@ -224,13 +224,6 @@ public sealed class ListDeletionsTests : ApiTestBase
         await connection.ExecuteAsync(sql, parameters);
     }
 
-    private async Task<(Guid Workspace, HttpClient Client)> WorkspaceAsync()
-    {
-        var workspace = (await Data.WorkspaceAsync()).Id;
-        var (_, token) = await Data.KeyAsync(workspace, "leads.read");
-        return (workspace, Client(token));
-    }
-
     private sealed record DeletionsPage(IReadOnlyList<JsonElement> Data, bool HasMore, string? NextCursor, string Watermark)
     {
         public IEnumerable<Guid> Ids => Data.Select(d => d.GetProperty("id").GetGuid());

@@ -18,6 +18,10 @@ public sealed class SyncWatermark(
     ILogger<SyncWatermark> logger,
     RoofKitMetrics metrics)
 {
+    private static readonly TimeSpan WarningRepeat = TimeSpan.FromMinutes(1);
+    private readonly Lock warned = new();
+    private (int? Pid, DateTime Start, DateTime At)? lastWarning;
+
     public async Task<DateTime> FixAsync(DateTime? to, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
@@ -28,7 +32,7 @@ public sealed class SyncWatermark(
         {
             watermark = Min(watermark, oldest);
             var lag = database.DatabaseNow - oldest;
-            if (lag.TotalSeconds > options.Value.WatermarkLagWarningSeconds)
+            if (lag.TotalSeconds > options.Value.WatermarkLagWarningSeconds && ShouldWarn(database.OldestTransactionPid, oldest, now))
             {
                 logger.LogWarning(
                     "Sync watermark held back {LagSeconds:F0} s by a transaction open since {TransactionStart:O} (backend pid {Pid}); "
@@ -42,6 +46,24 @@ public sealed class SyncWatermark(
         metrics.WatermarkLag(database.DatabaseNow - watermark);
         // to is inclusive and kept as given: cutting it could only make the next run start a little early, never late.
         return to is { } t && t < watermark ? t : watermark;
+    }
+
+    /// <summary>
+    /// Once per transaction that holds the watermark back, and again each minute it still does: every first page
+    /// meets the same transaction, and one line a request would bury the news in the log.
+    /// </summary>
+    private bool ShouldWarn(int? pid, DateTime start, DateTime now)
+    {
+        lock (warned)
+        {
+            if (lastWarning is { } last && last.Pid == pid && last.Start == start && now - last.At < WarningRepeat)
+            {
+                return false;
+            }
+
+            lastWarning = (pid, start, now);
+            return true;
+        }
     }
 
     private static DateTime Min(DateTime a, DateTime b) => a <= b ? a : b;
