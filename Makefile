@@ -31,7 +31,7 @@ clean:
 
 ## Stop the private cluster and delete .roofkit/ (database, demo keys, signing key).
 clean-db:
-	@source scripts/pg.sh && pg_remove .roofkit/pg && rm -rf .roofkit
+	@source scripts/lib.sh && pg_remove .roofkit/pg && rm -rf .roofkit
 
 # --- bench and soak ---------------------------------------------------------------------------------
 

@@ -18,13 +18,10 @@
 #   SOAK_REPORT        where to write the report (default bench/SOAK.md)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# shellcheck source=scripts/pg.sh
-source scripts/pg.sh
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
-API_OUT=src/RoofKit.Api/bin/Release/net10.0
-API_DLL=$API_OUT/RoofKit.Api.dll
 DB_NAME=roofkit_soak
 SLUG=soak
 SOAK_SECONDS=${SOAK_SECONDS:-60}
@@ -41,8 +38,6 @@ for n in SOAK_SECONDS SOAK_LEADS SOAK_KEY_COUNT SOAK_LIST_LIMIT SOAK_EXPORT_LIMI
   fi
 done
 
-say() { printf 'soak: %s\n' "$*" >&2; }
-
 # --- tools ------------------------------------------------------------------------------------
 ensure_commands curl python3 wrk
 pg_ensure_installed
@@ -54,44 +49,33 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/roofkit-soak.XXXXXX")
 chmod 711 "$tmp"   # as root the cluster belongs to the postgres user, who must pass through
 api_pid=
 sampler_pid=
-# shellcheck disable=SC2317  # runs from the traps below
+# shellcheck disable=SC2317  # runs when the script ends (on_exit)
 cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  trap '' INT TERM
   if [ -n "$sampler_pid" ]; then kill "$sampler_pid" 2>/dev/null || true; fi
-  if [ -n "$api_pid" ] && kill -0 "$api_pid" 2>/dev/null; then
-    kill -TERM "$api_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$api_pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$api_pid" 2>/dev/null || true
-    wait "$api_pid" 2>/dev/null || true
-  fi
+  if [ -n "$api_pid" ]; then stop_process "$api_pid"; fi
   pg_remove "$tmp/pg" >/dev/null 2>&1 || true
   rm -rf -- "$tmp"
-  exit "$rc"
+  release_ports
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 # --- database, data and keys ------------------------------------------------------------------
-pg_start "$tmp/pg" "$(pg_free_port)" fast
+pg_start "$tmp/pg" "$(free_port)" fast
 pg_create_db "$DB_NAME"
 # shellcheck disable=SC2153  # PG_PORT is set by pg_start
 export ConnectionStrings__Default
 ConnectionStrings__Default=$(pg_uri "$DB_NAME")
 say "PostgreSQL on 127.0.0.1:$PG_PORT, database $DB_NAME"
-ASPNETCORE_CONTENTROOT=$(realpath "$API_OUT")
-export ASPNETCORE_CONTENTROOT ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning
-Cursor__SigningKey=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-export Cursor__SigningKey
+api_env Production
+export Logging__LogLevel__Default=Warning
+export_signing_key
 
-admin() { dotnet "$API_DLL" "$@"; }
+admin() { dotnet "$ROOFKIT_API_DLL" "$@"; }
 admin migrate >/dev/null
 admin workspaces create --slug "$SLUG" --name "Soak ($SOAK_LEADS leads)" >/dev/null
 say "seeding $SOAK_LEADS leads"
 admin seed --workspace "$SLUG" --leads "$SOAK_LEADS" --seed 1 >/dev/null
-_pg_psql -d "$DB_NAME" -c "VACUUM (ANALYZE)" >/dev/null
+pg_psql -d "$DB_NAME" -c "VACUUM (ANALYZE)" >/dev/null
 keys=()
 for i in $(seq 1 "$SOAK_KEY_COUNT"); do
   keys+=("$(admin keys create --workspace "$SLUG" --name "soak $i" --scopes leads.read,leads.export --json | json_field key)")
@@ -105,22 +89,13 @@ SOAK_REVOKED_KEY=$(json_field key <<<"$revoked_out")
 export SOAK_KEYS SOAK_REVOKED_KEY SOAK_LIMITED_KEY
 
 # --- the API ----------------------------------------------------------------------------------
-API_PORT=$(pg_free_port)
+API_PORT=$(free_port)
 BASE_URL=http://127.0.0.1:$API_PORT
 export RateLimits__List__PermitLimit=$SOAK_LIST_LIMIT RateLimits__Export__PermitLimit=$SOAK_EXPORT_LIMIT SOAK_EXPORT_LIMIT
 say "starting the API on $BASE_URL (Release, Production)"
-dotnet "$API_DLL" --urls "$BASE_URL" >"$tmp/api.log" 2>&1 &
+dotnet "$ROOFKIT_API_DLL" --urls "$BASE_URL" >"$tmp/api.log" 2>&1 &
 api_pid=$!
-for _ in $(seq 1 120); do
-  if curl -fsS -o /dev/null "$BASE_URL/healthz" 2>/dev/null; then break; fi
-  if ! kill -0 "$api_pid" 2>/dev/null; then
-    say "the API exited; end of its log:"
-    tail -n 30 "$tmp/api.log" >&2
-    exit 1
-  fi
-  sleep 0.5
-done
-curl -fsS -o /dev/null "$BASE_URL/healthz"
+wait_for_http "$BASE_URL/healthz" "$api_pid" "$tmp/api.log" || exit 1
 
 rss_mb() { ps -o rss= -p "$api_pid" | awk '{printf "%.1f", $1 / 1024}'; }
 
@@ -154,9 +129,9 @@ kill "$sampler_pid" 2>/dev/null || true
 sampler_pid=
 sleep 5
 rss_idle=$(rss_mb)
-busy=$(_pg_psql -d "$DB_NAME" -tAc \
+busy=$(pg_psql -d "$DB_NAME" -tAc \
   "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'roofkit-api' AND state <> 'idle'")
-open=$(_pg_psql -d "$DB_NAME" -tAc \
+open=$(pg_psql -d "$DB_NAME" -tAc \
   "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'roofkit-api'")
 api_errors=$(grep -c -E '^(fail|crit):' "$tmp/api.log" || true)
 

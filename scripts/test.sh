@@ -6,10 +6,9 @@
 # The last line of output is always `tests: N passed, N failed`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# shellcheck source=scripts/pg.sh
-source scripts/pg.sh
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # No build nodes that outlive the run (in CI they can hold the job's output pipe open).
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
 if [ $# -eq 0 ] && [ -n "${TEST_ARGS:-}" ]; then
@@ -23,29 +22,24 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/roofkit-test.XXXXXX")
 chmod 711 "$tmp"
 summary_printed=0
 test_pid=
-# shellcheck disable=SC2317  # runs from the traps below
+# shellcheck disable=SC2317  # runs when the script ends (on_exit)
 cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  trap '' INT TERM   # a second Ctrl-C must not leave the cluster behind
   if [ -n "$test_pid" ] && kill -0 "$test_pid" 2>/dev/null; then
     kill -TERM "$test_pid" 2>/dev/null || true
     wait "$test_pid" 2>/dev/null || true
   fi
   pg_remove "$tmp/pg" >/dev/null 2>&1 || true
   rm -rf -- "$tmp"
+  release_ports
   # Failed before the tests ran (cluster did not start, interrupted): still end with the summary.
   if [ "$summary_printed" = 0 ]; then
     echo "tests: 0 passed, 0 failed"
-    [ "$rc" -ne 0 ] || rc=1
+    [ "$EXIT_CODE" -ne 0 ] || EXIT_CODE=1
   fi
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
-pg_start "$tmp/pg" "$(pg_free_port)" fast   # prints the log tail itself when it fails
+pg_start "$tmp/pg" "$(free_port)" fast   # prints the log tail itself when it fails
 ROOFKIT_TEST_DATABASE_URL=$(pg_uri postgres)
 export ROOFKIT_TEST_DATABASE_URL
 echo "test: PostgreSQL on 127.0.0.1:$PG_PORT (fsync off)" >&2
