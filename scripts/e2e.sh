@@ -5,7 +5,8 @@
 #   spectral docs/openapi.json with Spectral: spectral:oas and the OWASP API security ruleset (.spectral.yaml); an
 #            error fails it (its summary line counts the warnings)
 #   browser  Swagger UI at /docs in headless Chromium: authorize, "Try it out" on listLeads and exportLeads
-#            (tests/e2e/swagger-ui.mjs; the screenshot goes to docs/swagger-ui.png)
+#            (tests/e2e/swagger-ui.mjs; the screenshot goes to TestResults/e2e/swagger-ui.png, and to the README's
+#            docs/swagger-ui.png only with UPDATE_SCREENSHOT=1: make screenshot)
 #   docs_query  /docs ignores ?url= and ?configUrl=: a fake server they point at receives no request
 #            (tests/e2e/swagger-ui-query.mjs)
 #   newman   the Postman collection in docs/postman/ against the API as `make run` serves it (default limits, the demo
@@ -164,8 +165,12 @@ spectral() {
     --ruleset ../../.spectral.yaml --fail-severity error --format stylish)
 }
 
+# The screenshot is a test result; the README's picture changes only when asked (make screenshot).
 browser() {
-  ROOFKIT_BASE_URL=$BASE_URL ROOFKIT_API_KEY=$API_KEY CHROMIUM=$CHROMIUM SCREENSHOT=$PWD/docs/swagger-ui.png \
+  local screenshot=$PWD/TestResults/e2e/swagger-ui.png
+  if [ "${UPDATE_SCREENSHOT:-0}" = 1 ]; then screenshot=$PWD/docs/swagger-ui.png; fi
+  mkdir -p "${screenshot%/*}"
+  ROOFKIT_BASE_URL=$BASE_URL ROOFKIT_API_KEY=$API_KEY CHROMIUM=$CHROMIUM SCREENSHOT=$screenshot \
     node "$E2E_DIR/swagger-ui.mjs"
 }
 
