@@ -54,16 +54,17 @@ public sealed class TestData(NpgsqlDataSource db)
         string? phone = "+15125550100",
         string? street = "1 Main St",
         string? city = "Austin",
-        string? postalCode = "78701")
+        string? postalCode = "78701",
+        string? region = "TX")
     {
         var id = Guid.NewGuid();
         await using var connection = await Db.OpenConnectionAsync();
         await connection.ExecuteAsync("""
             INSERT INTO leads (id, workspace_id, first_name, last_name, email, phone, street, city, region, postal_code,
                                source, medium, campaign, status_stage_id, notes, created_at, updated_at)
-            VALUES (@id, @workspaceId, @firstName, @lastName, @email, @phone, @street, @city, 'TX', @postalCode,
+            VALUES (@id, @workspaceId, @firstName, @lastName, @email, @phone, @street, @city, @region, @postalCode,
                     @source, @medium, @campaign, @stageId, @notes, @updatedAt, @updatedAt)
-            """, new { id, workspaceId, firstName, lastName, email, phone, street, city, postalCode, source, medium, campaign, stageId, notes, updatedAt });
+            """, new { id, workspaceId, firstName, lastName, email, phone, street, city, region, postalCode, source, medium, campaign, stageId, notes, updatedAt });
         return id;
     }
 }
