@@ -149,9 +149,19 @@ public sealed class IsolationTests : ApiTestBase
     {
         var cursor = Uri.EscapeDataString(await FirstCursorAsync(issuedBy, a.Key, "limit=5&source=google&from=2020-01-01T00:00:00Z"));
 
-        // Its own filters, or none: the cursor goes on.
-        (await Client(a.Key).GetAsync($"{usedOn}?cursor={cursor}")).StatusCode.Should().Be(HttpStatusCode.OK);
-        (await Client(a.Key).GetAsync($"{usedOn}?cursor={cursor}&source=GOOGLE&from=2020-01-01T00:00:00Z")).StatusCode.Should().Be(HttpStatusCode.OK);
+        // Its own filters, or none: the cursor goes on, with A's rows that follow the first five under its filters.
+        await using (var connection = await Db.OpenConnectionAsync())
+        {
+            var matching = (await connection.QueryAsync<Guid>("""
+                SELECT id FROM leads WHERE workspace_id = @Id AND lower(source) = 'google' AND updated_at >= '2020-01-01T00:00:00Z'
+                ORDER BY updated_at, id
+                """, new { a.Id })).ToList();
+            var next = matching.Skip(5).Take(usedOn == List ? 50 : 10_000).ToList();
+            next.Should().NotBeEmpty("the test needs rows after the first page");
+
+            (await PageAsync(usedOn, a.Key, $"cursor={cursor}")).Ids.Should().Equal(next, "the cursor alone carries its filters");
+            (await PageAsync(usedOn, a.Key, $"cursor={cursor}&source=GOOGLE&from=2020-01-01T00:00:00Z")).Ids.Should().Equal(next, "the cursor's own filters, repeated");
+        }
 
         foreach (var changed in new[] { "source=facebook", "from=2021-01-01T00:00:00Z", "search=abc", "status_stage_id=" + a.StageIds[0], "to=2030-01-01T00:00:00Z" })
         {
@@ -168,8 +178,11 @@ public sealed class IsolationTests : ApiTestBase
         var real = new Forger(ApiFactory.SigningKey);
         var stranger = new Forger("another-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz");
 
-        // The forger is right about the format: a cursor it signs with the API's key is taken.
-        (await Client(a.Key).GetAsync($"{path}?cursor={Uri.EscapeDataString(real.Resign(own))}")).StatusCode.Should().Be(HttpStatusCode.OK);
+        // The forger is right about the format: a cursor it signs with the API's key is taken, and pages on as the original.
+        var (original, _, _) = await PageAsync(path, a.Key, "cursor=" + Uri.EscapeDataString(own));
+        var (resigned, _, _) = await PageAsync(path, a.Key, "cursor=" + Uri.EscapeDataString(real.Resign(own)));
+        original.Should().NotBeEmpty().And.BeSubsetOf(a.LeadIds);
+        resigned.Should().Equal(original);
 
         var forgeries = new Dictionary<string, string>
         {
