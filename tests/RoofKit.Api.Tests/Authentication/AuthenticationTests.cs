@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Dapper;
+using Npgsql;
 using RoofKit.Api.Tests.Support;
 using RoofKit.Domain.ApiKeys;
 using RoofKit.Infrastructure.ApiKeys;
@@ -108,27 +109,35 @@ public sealed class AuthenticationTests : ApiTestBase
     }
 
     [Test]
-    public async Task ShouldRecordLastUseAtMostOncePerMinute()
+    public async Task ShouldRecordLastUseAtMostOncePerMinuteAcrossInstances()
     {
         var (id, token) = await Data.KeyAsync(workspaceId);
-        await using var connection = await Db.OpenConnectionAsync();
-        (await connection.QuerySingleAsync<DateTime?>("SELECT last_used_at FROM api_keys WHERE id = @id", new { id })).Should().BeNull();
+        await using var updates = await ApiKeyUpdates.ListenAsync(Db);
+        var other = new RoofKit.Testing.TestClock(DateTimeOffset.UtcNow);
+        await using var secondInstance = new ApiFactory(AssemblyDatabase.Database.ConnectionString, clock: other);
+        (await LastUsedAsync(id)).Should().BeNull();
 
         (await Client(token).GetAsync("/api/v1/status-stages")).EnsureSuccessStatusCode();
-        var first = await PollLastUsedAsync(connection, id);
+        await updates.NextAsync("the first use of a key writes its last_used_at");
+        var first = await LastUsedAsync(id);
         first.Should().NotBeNull();
 
-        // Pretend the first write happened 30 s ago: a use now is inside the minute and must not write again.
-        await connection.ExecuteAsync("UPDATE api_keys SET last_used_at = now() - interval '30 seconds' WHERE id = @id", new { id });
-        var backdated = await connection.QuerySingleAsync<DateTime>("SELECT last_used_at FROM api_keys WHERE id = @id", new { id });
-        for (var i = 0; i < 3; i++)
+        // Another instance has not seen the key yet, so it asks the database, which knows the last write is inside the minute.
+        (await SecondInstanceClient(secondInstance, token).GetAsync("/api/v1/status-stages")).EnsureSuccessStatusCode();
+        await updates.NextAsync("another instance's first use of the key goes to the database");
+        (await LastUsedAsync(id)).Should().Be(first, "a use within a minute of the last write must not write again");
+
+        // A minute later (by the database's clock and by the instance's), the next use writes again.
+        await using (var connection = await Db.OpenConnectionAsync())
         {
-            (await Client(token).GetAsync("/api/v1/status-stages")).EnsureSuccessStatusCode();
+            await connection.ExecuteAsync("UPDATE api_keys SET last_used_at = now() - interval '61 seconds' WHERE id = @id", new { id });
         }
 
-        await Task.Delay(300);
-        (await connection.QuerySingleAsync<DateTime>("SELECT last_used_at FROM api_keys WHERE id = @id", new { id }))
-            .Should().Be(backdated);
+        var backdated = await LastUsedAsync(id);
+        other.Advance(TimeSpan.FromSeconds(61));
+        (await SecondInstanceClient(secondInstance, token).GetAsync("/api/v1/status-stages")).EnsureSuccessStatusCode();
+        await updates.NextAsync("the first use after a minute goes to the database");
+        (await LastUsedAsync(id)).Should().BeAfter(backdated!.Value, "the first use after a minute writes again");
     }
 
     [Test]
@@ -149,19 +158,105 @@ public sealed class AuthenticationTests : ApiTestBase
         responses.Should().AllSatisfy(r => r.Headers.Contains("Server").Should().BeFalse());
     }
 
-    private static async Task<DateTime?> PollLastUsedAsync(Npgsql.NpgsqlConnection connection, Guid id)
+    private static HttpClient SecondInstanceClient(ApiFactory factory, string token)
     {
-        for (var i = 0; i < 50; i++)
-        {
-            var value = await connection.QuerySingleAsync<DateTime?>("SELECT last_used_at FROM api_keys WHERE id = @id", new { id });
-            if (value is not null)
-            {
-                return value;
-            }
+        var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        client.DefaultRequestHeaders.Add("X-Forwarded-For", RandomAddress());
+        return client;
+    }
 
-            await Task.Delay(100);
+    private async Task<DateTime?> LastUsedAsync(Guid id)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        return await connection.QuerySingleAsync<DateTime?>("SELECT last_used_at FROM api_keys WHERE id = @id", new { id });
+    }
+
+    /// <summary>
+    /// Tells the test when an API instance has run an UPDATE of api_keys and committed it, whether or not the statement
+    /// changed a row (a statement-level trigger fires for zero rows too, and a notification is delivered at commit). The
+    /// write of last_used_at runs off the request's path, so this is the event after which its effect can be checked.
+    /// The trigger exists only while the test listens.
+    /// </summary>
+    private sealed class ApiKeyUpdates : IAsyncDisposable
+    {
+        private const string Channel = "roofkit_test_api_keys_updated";
+        private readonly NpgsqlDataSource db;
+        private readonly Npgsql.NpgsqlConnection listener;
+        private readonly System.Threading.Channels.Channel<string> received = System.Threading.Channels.Channel.CreateUnbounded<string>();
+        private readonly CancellationTokenSource stop = new();
+        private Task pump = Task.CompletedTask;
+
+        private ApiKeyUpdates(NpgsqlDataSource db, Npgsql.NpgsqlConnection listener)
+        {
+            this.db = db;
+            this.listener = listener;
         }
 
-        return null;
+        public static async Task<ApiKeyUpdates> ListenAsync(NpgsqlDataSource db)
+        {
+            await using (var connection = await db.OpenConnectionAsync())
+            {
+                await connection.ExecuteAsync($$"""
+                    CREATE OR REPLACE FUNCTION roofkit_test_notify_api_keys_updated() RETURNS trigger LANGUAGE plpgsql AS $fn$
+                    BEGIN
+                        PERFORM pg_notify('{{Channel}}', current_setting('application_name'));
+                        RETURN NULL;
+                    END
+                    $fn$;
+                    CREATE TRIGGER roofkit_test_api_keys_updated AFTER UPDATE ON api_keys
+                        FOR EACH STATEMENT EXECUTE FUNCTION roofkit_test_notify_api_keys_updated();
+                    """);
+            }
+
+            var updates = new ApiKeyUpdates(db, await db.OpenConnectionAsync());
+            updates.listener.Notification += (_, e) => updates.received.Writer.TryWrite(e.Payload);
+            await updates.listener.ExecuteAsync($"LISTEN {Channel}");
+            updates.pump = updates.PumpAsync();
+            return updates;
+        }
+
+        /// <summary>Waits for the next UPDATE of api_keys by an API instance (the test's own statements do not count).</summary>
+        public async Task NextAsync(string because)
+        {
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            try
+            {
+                while (!(await received.Reader.ReadAsync(patience.Token)).StartsWith("roofkit-api", StringComparison.Ordinal))
+                {
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"no API instance updated api_keys: {because}");
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await stop.CancelAsync();
+            await pump;
+            await listener.DisposeAsync();
+            await using var connection = await db.OpenConnectionAsync();
+            await connection.ExecuteAsync("""
+                DROP TRIGGER IF EXISTS roofkit_test_api_keys_updated ON api_keys;
+                DROP FUNCTION IF EXISTS roofkit_test_notify_api_keys_updated();
+                """);
+            stop.Dispose();
+        }
+
+        private async Task PumpAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    await listener.WaitAsync(stop.Token);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
     }
 }
