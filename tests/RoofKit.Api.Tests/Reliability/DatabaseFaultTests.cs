@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -10,15 +9,14 @@ namespace RoofKit.Api.Tests.Reliability;
 
 /// <summary>
 /// The API on a PostgreSQL server of its own that the test stops (as in a crash) and starts again: while it is
-/// down every endpoint answers quickly, with 503 unavailable (and /healthz with 503), except that a missing or
-/// malformed key still gets its 401 (no database is needed to refuse it); when it is back the same API instance
-/// serves again, without a restart.
+/// down every endpoint answers 503 unavailable (and /healthz 503) from the failure itself, never from a timeout
+/// spent waiting on the dead database, except that a missing or malformed key still gets its 401 (no database is
+/// needed to refuse it); when it is back the same API instance serves again, without a restart. How fast those
+/// answers come is for `make bench`, not for this test.
 /// </summary>
 public sealed class DatabaseFaultTests
 {
-    /// <summary>The contract's bound on an answer while the database is down; it holds with room to spare.</summary>
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
-
+    private readonly LogSink logs = new();
     private PrivatePostgres server = null!;
     private ApiFactory factory = null!;
     private string key = "";
@@ -37,11 +35,12 @@ public sealed class DatabaseFaultTests
         }
 
         NpgsqlConnection.ClearAllPools();
-        // The 503s here are the point of the test: their error logs (with stack traces) would only bury its output.
+        // The 503s here are the point of the test: its warning per request goes to the sink, where the test reads why
+        // each request failed, and not to the console, where forty of them would only bury the test's output.
         factory = new ApiFactory(connectionString, new Dictionary<string, string?>
         {
-            ["Logging:LogLevel:RoofKit.Api.Errors.ApiExceptionHandler"] = "Critical",
-        });
+            ["Logging:Console:LogLevel:RoofKit.Api.Errors.ApiExceptionHandler"] = "None",
+        }, logs: logs);
     }
 
     [OneTimeTearDown]
@@ -52,7 +51,7 @@ public sealed class DatabaseFaultTests
     }
 
     [Test]
-    public async Task ShouldAnswer503WithinFiveSecondsWhileTheDatabaseIsDownAndServeAgainWhenItIsBack()
+    public async Task ShouldAnswer503FromTheFailureNotATimeoutWhileTheDatabaseIsDownAndServeAgainWhenItIsBack()
     {
         using var client = factory.CreateClient();
         client.Timeout = TimeSpan.FromSeconds(60);
@@ -73,13 +72,21 @@ public sealed class DatabaseFaultTests
         {
             foreach (var (path, token, _, down) in requests)
             {
-                var clock = Stopwatch.StartNew();
                 using var response = await SendAsync(client, path, token);
-                clock.Stop();
 
                 var body = await response.Content.ReadAsStringAsync();
                 ((int)response.StatusCode).Should().Be(down, $"{path} in round {round}: {body}");
-                clock.Elapsed.Should().BeLessThan(Bound, $"{path} in round {round} must not hang on the dead database");
+                if (down == 503 && path != "/healthz")
+                {
+                    // Why the API gave up, in the one warning it logs per 503: the refused or broken connection
+                    // itself, not a connect timeout, a command timeout or a pool that ran out while waiting.
+                    var requestId = response.Headers.GetValues("X-Request-Id").Single();
+                    var warnings = logs.Entries.Where(e => e.Message.Contains($"Request {requestId} answered 503", StringComparison.Ordinal)).ToList();
+                    warnings.Should().ContainSingle($"{path} in round {round} logs one warning for its 503");
+                    warnings[0].Message.Should().NotContainEquivalentOf("timeout", $"{path} in round {round} must not wait on the dead database")
+                        .And.NotContainEquivalentOf("timed out").And.NotContainEquivalentOf("exhausted");
+                }
+
                 if (path == "/healthz")
                 {
                     JsonDocument.Parse(body).RootElement.GetProperty("status").GetString().Should().Be("unhealthy");
@@ -96,18 +103,13 @@ public sealed class DatabaseFaultTests
         await server.StartServerAsync();
 
         // The same API instance, never restarted: once /healthz sees the database, every endpoint serves again.
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            using var health = await SendAsync(client, "/healthz", null);
-            if (health.StatusCode == HttpStatusCode.OK)
+        await Eventually.UntilAsync(
+            async () =>
             {
-                break;
-            }
-
-            deadline.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(30), "/healthz must see the database again");
-            await Task.Delay(200);
-        }
+                using var health = await SendAsync(client, "/healthz", null);
+                return health.StatusCode == HttpStatusCode.OK;
+            },
+            "/healthz must see the database again");
 
         for (var round = 1; round <= 2; round++)
         {
