@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -13,8 +12,9 @@ namespace RoofKit.Api.Tests.Reliability;
 /// Clients that hang up during an export, over real TCP (Kestrel), against a database server of the test's own (so
 /// that no other fixture's connections count, and its log can be read). An abort in the middle of the body ends the
 /// segment's read if it is still running and deletes its spilled buffer; an abort while the segment is being read
-/// cancels the statement. After a hundred of them the pools are idle, no
-/// temporary file is left, memory is where it was, and the API serves whole exports as before.
+/// cancels the statement (the test holds a lock on leads, so the statement is certainly still running when the client
+/// hangs up, and can only end by being cancelled). After a hundred of them the pools are idle, no temporary file is
+/// left, memory is where it was, and the API serves whole exports as before.
 /// </summary>
 public sealed class ClientAbortTests
 {
@@ -34,6 +34,13 @@ public sealed class ClientAbortTests
         SELECT count(*) FROM pg_stat_activity
         WHERE datname = current_database() AND application_name LIKE 'roofkit-api%' AND state <> 'idle'
           AND query ILIKE '%FROM leads l%'
+        """;
+
+    /// <summary>The export's statement, running and waiting for the lock that the test holds on leads.</summary>
+    private const string BlockedSql = """
+        SELECT count(*) FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name LIKE 'roofkit-api%' AND state = 'active'
+          AND wait_event_type = 'Lock' AND query ILIKE '%FROM leads l%'
         """;
 
     private readonly string spillDirectory = Path.Combine(Path.GetTempPath(), $"roofkit-aborts-{Guid.NewGuid():N}");
@@ -62,6 +69,8 @@ public sealed class ClientAbortTests
             ["Exports:TemporaryDirectory"] = spillDirectory,
             // Every aborted segment spills, so the test sees that spilled files go with their response.
             ["Exports:BufferInMemoryBytes"] = "65536",
+            // A statement blocked on the test's lock must end by the client's cancel or not at all, never by the timeout.
+            ["Database:StatementTimeoutSeconds"] = "3600",
         });
         address = Kestrel.Start(factory);
         server = new DnsEndPoint(address.Host, address.Port);
@@ -84,7 +93,7 @@ public sealed class ClientAbortTests
             await AbortExportAsync();
         }
 
-        (await BusyAfterSettlingAsync()).Should().Be(0);
+        await WaitUntilIdleAsync("the warm-up's exports must end");
         var baseline = ManagedMemory();
 
         for (var i = 0; i < Aborts; i++)
@@ -92,12 +101,21 @@ public sealed class ClientAbortTests
             await AbortExportAsync();
         }
 
-        for (var i = 0; i < Aborts / 5; i++)
+        await WaitUntilIdleAsync("the statements of the exports aborted in mid-body must end");
+        var cancelledBefore = Count(postgres.Log(), "canceling statement due to user request");
+        await using (var connection = await db.OpenConnectionAsync())
+        await using (var lockOnLeads = await connection.BeginTransactionAsync())
         {
-            await AbortWhileReadingAsync();
+            await connection.ExecuteAsync("LOCK TABLE leads IN ACCESS EXCLUSIVE MODE", transaction: lockOnLeads);
+            for (var i = 0; i < Aborts / 5; i++)
+            {
+                await AbortWhileReadingAsync();
+            }
+
+            await lockOnLeads.RollbackAsync();
         }
 
-        (await BusyAfterSettlingAsync()).Should().Be(0, "no query or transaction of an aborted export may live on");
+        await WaitUntilIdleAsync("no query or transaction of an aborted export may live on");
         await using (var connection = await db.OpenConnectionAsync())
         {
             var open = await connection.ExecuteScalarAsync<long>(
@@ -109,14 +127,16 @@ public sealed class ClientAbortTests
 
         var growth = ManagedMemory() - baseline;
         var log = postgres.Log();
+        var cancelledWhileReading = Count(log, "canceling statement due to user request") - cancelledBefore;
         var cancelled = Count(log, "canceling statement due to user request");
         await TestContext.Out.WriteLineAsync($"PostgreSQL cancelled {cancelled} export statements; its log holds {Count(log, "ERROR")} errors in all");
         await TestContext.Out.WriteLineAsync($"managed heap: {baseline / 1024} KB after the warm-up, {(baseline + growth) / 1024} KB after {Aborts} aborted exports");
         growth.Should().BeLessThan(MemoryGrowthBound, $"memory grew by {growth / 1024} KB over {Aborts} aborted exports");
 
         // A client that hangs up while its segment is still being read gets its statement cancelled (Npgsql sends
-        // PostgreSQL a cancel request), not read to the end. Some of those aborts land before or after the statement.
-        cancelled.Should().BeGreaterThanOrEqualTo(1, "an abort while the segment is read must cancel the export's statement in PostgreSQL");
+        // PostgreSQL a cancel request), not read to the end: every one of those aborts, since the lock kept every one
+        // of their statements running.
+        cancelledWhileReading.Should().Be(Aborts / 5, "an abort while the segment is read must cancel the export's statement in PostgreSQL");
 
         using var client = Kestrel.Client(address, key);
         using var response = await client.GetAsync("/api/v1/leads/export");
@@ -148,7 +168,11 @@ public sealed class ClientAbortTests
         socket.Close();
     }
 
-    /// <summary>Starts an export and resets the connection as soon as PostgreSQL is running its query.</summary>
+    /// <summary>
+    /// Starts an export while the test holds a lock on leads, waits until PostgreSQL runs its statement (blocked on
+    /// that lock), resets the connection, and waits until the statement is gone: with the lock still held it cannot
+    /// have finished, so it was cancelled.
+    /// </summary>
     private async Task AbortWhileReadingAsync()
     {
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -156,51 +180,32 @@ public sealed class ClientAbortTests
         var request = $"GET /api/v1/leads/export HTTP/1.1\r\nHost: {server.Host}:{server.Port}\r\n"
             + $"Authorization: Bearer {key}\r\nX-Forwarded-For: 10.4.{Random.Shared.Next(256)}.{Random.Shared.Next(1, 255)}\r\n\r\n";
         await socket.SendAsync(Encoding.ASCII.GetBytes(request));
-        var clock = Stopwatch.StartNew();
-        while (await ExportingAsync() == 0 && clock.Elapsed < TimeSpan.FromSeconds(2))
-        {
-        }
+        await Eventually.UntilAsync(async () => await CountAsync(BlockedSql) == 1, "the export's statement must start and wait for the lock on leads");
+        var cancelled = Count(postgres.Log(), "canceling statement due to user request");
 
         socket.LingerState = new LingerOption(true, 0);
         socket.Close();
+
+        await Eventually.UntilAsync(async () => await CountAsync(ExportingSql) == 0,
+            "the statement of an export whose client hung up must be cancelled while it waits");
+        Count(postgres.Log(), "canceling statement due to user request").Should().Be(cancelled + 1, "PostgreSQL cancelled it at the client's request");
     }
 
     /// <summary>Spilled segments are deleted when their response ends, aborted or not.</summary>
     private async Task WaitForNoSpilledFilesAsync()
     {
-        var clock = Stopwatch.StartNew();
-        while (Directory.Exists(spillDirectory) && Directory.EnumerateFiles(spillDirectory).Any() && clock.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(50);
-        }
-
-        (Directory.Exists(spillDirectory) ? Directory.EnumerateFiles(spillDirectory).ToList() : []).Should().BeEmpty(
-            "every temporary file of an aborted export is deleted");
         Directory.Exists(spillDirectory).Should().BeTrue("the segments were large enough to spill to disk");
+        await Eventually.UntilAsync(() => !Directory.EnumerateFiles(spillDirectory).Any(), "every temporary file of an aborted export is deleted");
     }
 
-    private async Task<long> ExportingAsync()
+    private async Task<long> CountAsync(string sql)
     {
         await using var connection = await db.OpenConnectionAsync();
-        return await connection.ExecuteScalarAsync<long>(ExportingSql);
+        return await connection.ExecuteScalarAsync<long>(sql);
     }
 
-    /// <summary>The API's busy connections once they have had up to ten seconds to go idle.</summary>
-    private async Task<long> BusyAfterSettlingAsync()
-    {
-        await using var connection = await db.OpenConnectionAsync();
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var busy = await connection.ExecuteScalarAsync<long>(BusySql);
-            if (busy == 0 || clock.Elapsed > TimeSpan.FromSeconds(10))
-            {
-                return busy;
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    /// <summary>Waits until none of the API's connections is running a statement or holding a transaction open.</summary>
+    private Task WaitUntilIdleAsync(string because) => Eventually.UntilAsync(async () => await CountAsync(BusySql) == 0, because);
 
     private static int Count(string text, string what)
     {
