@@ -236,6 +236,8 @@ public sealed class AuthenticationTests : ApiTestBase
         {
             await stop.CancelAsync();
             await pump;
+            // The connection goes back to the pool, which need not reset it: it must not keep listening.
+            await listener.ExecuteAsync("UNLISTEN *");
             await listener.DisposeAsync();
             await using var connection = await db.OpenConnectionAsync();
             await connection.ExecuteAsync("""
