@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.ResponseCompression;
 using RoofKit.Api.Authentication;
 using RoofKit.Api.Errors;
 using RoofKit.Api.Formatters;
-using RoofKit.Api.Infrastructure;
+using RoofKit.Api.Http;
 using RoofKit.Api.Observability;
 using RoofKit.Api.OpenApi;
 using RoofKit.Application.Common.Interfaces;

@@ -1,7 +1,7 @@
 using MediatR;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
-using RoofKit.Api.Infrastructure;
+using RoofKit.Api.Http;
 using RoofKit.Application.Leads.Common;
 using RoofKit.Application.Leads.Queries.ExportLeads;
 using RoofKit.Application.Leads.Queries.ListDeletions;

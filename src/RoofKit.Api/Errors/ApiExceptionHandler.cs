@@ -107,14 +107,3 @@ public sealed class ApiExceptionHandler(
     private static ErrorBody Body(string code, string message, string? param, IReadOnlyList<ErrorDetail>? details) =>
         new(code, message, param, details, "");
 }
-
-/// <summary>The <c>X-RateLimit-*</c> headers of CONTRACT.md §4.</summary>
-public static class RateLimitHeaders
-{
-    public static void Write(HttpResponse response, RateLimitDecision decision)
-    {
-        response.Headers["X-RateLimit-Limit"] = decision.Limit.ToString(CultureInfo.InvariantCulture);
-        response.Headers["X-RateLimit-Remaining"] = decision.Remaining.ToString(CultureInfo.InvariantCulture);
-        response.Headers["X-RateLimit-Reset"] = decision.ResetAt.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-    }
-}

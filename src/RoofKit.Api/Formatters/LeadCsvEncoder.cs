@@ -1,7 +1,7 @@
 using System.Globalization;
 using CsvHelper;
 using Microsoft.Extensions.Options;
-using RoofKit.Api.Infrastructure;
+using RoofKit.Api.Http;
 using RoofKit.Application.Leads.Common;
 using RoofKit.Application.Leads.Queries.ExportLeads;
 using RoofKit.Domain.Leads;

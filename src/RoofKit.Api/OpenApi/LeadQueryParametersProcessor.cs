@@ -3,7 +3,7 @@ using NJsonSchema;
 using NSwag;
 using NSwag.Generation.Processors;
 using NSwag.Generation.Processors.Contexts;
-using RoofKit.Api.Infrastructure;
+using RoofKit.Api.Http;
 using RoofKit.Application.Leads.Common;
 
 namespace RoofKit.Api.OpenApi;

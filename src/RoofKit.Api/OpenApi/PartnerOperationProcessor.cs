@@ -9,7 +9,7 @@ using NSwag.Generation.Processors;
 using NSwag.Generation.Processors.Contexts;
 using RoofKit.Api.Errors;
 using RoofKit.Api.Formatters;
-using RoofKit.Api.Infrastructure;
+using RoofKit.Api.Http;
 using RoofKit.Application.Common.RateLimiting;
 using RoofKit.Application.Common.Security;
 using RoofKit.Application.Leads.Queries.ExportLeads;

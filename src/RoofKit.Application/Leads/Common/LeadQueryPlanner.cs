@@ -3,9 +3,6 @@ using RoofKit.Application.Common.Interfaces;
 
 namespace RoofKit.Application.Leads.Common;
 
-/// <summary>A validated query turned into a slice to read and the means to continue after it.</summary>
-public sealed record LeadQueryPlan(LeadSliceRequest Slice, DateTime Watermark, CursorKind Kind);
-
 /// <summary>
 /// What list, export and the deletions feed share: parse the parameters, resolve the cursor against the caller's
 /// workspace and filters, fix the commit-safe sync window (first page) or take it from the cursor, and sign the
