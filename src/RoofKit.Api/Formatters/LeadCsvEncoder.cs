@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using RoofKit.Api.Http;
 using RoofKit.Application.Leads.Common;
 using RoofKit.Application.Leads.Queries.ExportLeads;
-using RoofKit.Domain.Leads;
 
 namespace RoofKit.Api.Formatters;
 

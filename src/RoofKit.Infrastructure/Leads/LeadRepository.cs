@@ -4,7 +4,6 @@ using System.Text;
 using Dapper;
 using Npgsql;
 using RoofKit.Application.Leads.Common;
-using RoofKit.Domain.Leads;
 using RoofKit.Infrastructure.Persistence;
 
 namespace RoofKit.Infrastructure.Leads;

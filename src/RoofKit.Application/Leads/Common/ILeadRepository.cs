@@ -1,5 +1,3 @@
-using RoofKit.Domain.Leads;
-
 namespace RoofKit.Application.Leads.Common;
 
 public interface ILeadRepository

@@ -13,6 +13,13 @@ namespace RoofKit.Application.Leads.Queries.ExportLeads;
 public sealed record ExportLeadsQuery(LeadQueryParameters Parameters) : IRequest<LeadExport>, ILeadQuery
 {
     public const int MaxLimit = 10_000;
+
+    /// <summary>A segment is as long as it may be unless the partner asks for less.</summary>
+    public static LeadQueryLimits Limits => new(MaxLimit, MaxLimit);
+
+    public static IReadOnlyList<string> ParameterNames => LeadQueryParameters.Names;
+
+    public static CursorKind CursorKind => CursorKind.Leads;
 }
 
 public sealed class ExportLeadsQueryHandler(
@@ -21,8 +28,7 @@ public sealed class ExportLeadsQueryHandler(
 {
     public async Task<LeadExport> Handle(ExportLeadsQuery request, CancellationToken cancellationToken)
     {
-        var plan = await planner.PlanAsync(
-            request.Parameters, ExportLeadsQuery.MaxLimit, ExportLeadsQuery.MaxLimit, CursorKind.Leads, cancellationToken);
+        var plan = await planner.PlanAsync(LeadQuery.Parse(request), cancellationToken);
         var slot = await slots.TryClaimAsync(plan.Slice.WorkspaceId, cancellationToken) ?? throw new ConcurrencyLimitedException();
         IExportBody? body = null;
         try

@@ -1,4 +1,4 @@
-using RoofKit.Domain.Leads;
+using RoofKit.Application.Leads.Common;
 
 namespace RoofKit.Application.Leads.Queries.ExportLeads;
 
