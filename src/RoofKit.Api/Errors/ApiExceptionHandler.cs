@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using RoofKit.Api.Authentication;
 using RoofKit.Application.Common.Exceptions;
+using RoofKit.Application.Common.Interfaces;
 using RoofKit.Application.Common.RateLimiting;
-using RoofKit.Infrastructure.Persistence;
 
 namespace RoofKit.Api.Errors;
 
@@ -16,7 +16,7 @@ namespace RoofKit.Api.Errors;
 public sealed class ApiExceptionHandler(
     ILogger<ApiExceptionHandler> logger,
     TimeProvider clock,
-    ConnectionPools pools,
+    IConnectionPools pools,
     IOptions<JsonOptions> jsonOptions) : IExceptionHandler
 {
     private const string InternalMessage = "The server could not complete the request. Quote the request_id to support.";

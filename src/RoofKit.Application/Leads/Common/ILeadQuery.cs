@@ -9,11 +9,11 @@ public interface ILeadQuery
     /// <summary>The endpoint's bounds of <c>limit</c>.</summary>
     static abstract LeadQueryLimits Limits { get; }
 
-    /// <summary>The query parameters the endpoint knows; any other is 400 <c>unknown_parameter</c>.</summary>
-    static abstract IReadOnlyList<string> ParameterNames { get; }
+    /// <summary>The query parameters the endpoint knows, the lead query's unless it says otherwise; any other is 400 <c>unknown_parameter</c>.</summary>
+    static virtual IReadOnlyList<string> ParameterNames => LeadQueryParameters.Names;
 
-    /// <summary>Which feed the endpoint's cursors page.</summary>
-    static abstract CursorKind CursorKind { get; }
+    /// <summary>Which feed the endpoint's cursors page, leads unless it says otherwise.</summary>
+    static virtual CursorKind CursorKind => CursorKind.Leads;
 
     LeadQueryParameters Parameters { get; }
 }

@@ -16,10 +16,6 @@ public sealed record ExportLeadsQuery(LeadQueryParameters Parameters) : IRequest
 
     /// <summary>A segment is as long as it may be unless the partner asks for less.</summary>
     public static LeadQueryLimits Limits => new(MaxLimit, MaxLimit);
-
-    public static IReadOnlyList<string> ParameterNames => LeadQueryParameters.Names;
-
-    public static CursorKind CursorKind => CursorKind.Leads;
 }
 
 public sealed class ExportLeadsQueryHandler(

@@ -14,10 +14,6 @@ public sealed record ListLeadsQuery(LeadQueryParameters Parameters) : IRequest<S
     public const int MaxLimit = 200;
 
     public static LeadQueryLimits Limits => new(DefaultLimit, MaxLimit);
-
-    public static IReadOnlyList<string> ParameterNames => LeadQueryParameters.Names;
-
-    public static CursorKind CursorKind => CursorKind.Leads;
 }
 
 public sealed class ListLeadsQueryHandler(LeadQueryPlanner planner, ILeadRepository leads)
