@@ -20,10 +20,8 @@ public sealed class LeadsController(IMediator mediator) : ControllerBase
     [HttpGet(Name = "listLeads")]
     [LeadQueryParameters<ListLeadsQuery>]
     [Produces("application/json")]
-    public async Task<LeadPage> List(CancellationToken cancellationToken)
-    {
-        return Synced(await mediator.Send(new ListLeadsQuery(Request.Query.ToLeadQueryParameters<ListLeadsQuery>()), cancellationToken));
-    }
+    public async Task<LeadPage> List(CancellationToken cancellationToken) =>
+        Synced(await mediator.Send(new ListLeadsQuery(Request.Query.ToLeadQueryParameters<ListLeadsQuery>()), cancellationToken));
 
     /// <summary>List deleted leads</summary>
     /// <remarks>Leads deleted in the sync window, oldest deletion first, so an incremental sync can delete its copies too. Follow <c>next_cursor</c> while <c>has_more</c> is true; start the next run with <c>from</c> = this run's <c>X-Sync-Watermark</c>. Deletions are kept for 30 days: an older <c>from</c> is 410 <c>sync_expired</c>.</remarks>
@@ -31,10 +29,8 @@ public sealed class LeadsController(IMediator mediator) : ControllerBase
     [HttpGet("deletions", Name = "listLeadDeletions")]
     [LeadQueryParameters<ListDeletionsQuery>]
     [Produces("application/json")]
-    public async Task<DeletionPage> Deletions(CancellationToken cancellationToken)
-    {
-        return Synced(await mediator.Send(new ListDeletionsQuery(Request.Query.ToLeadQueryParameters<ListDeletionsQuery>()), cancellationToken));
-    }
+    public async Task<DeletionPage> Deletions(CancellationToken cancellationToken) =>
+        Synced(await mediator.Send(new ListDeletionsQuery(Request.Query.ToLeadQueryParameters<ListDeletionsQuery>()), cancellationToken));
 
     /// <summary>Export leads</summary>
     /// <remarks>Exports formula-safe CSV using the same filters as list leads. Exports are capped at 10,000 matching leads per response; use the returned X-Export-Next-Cursor when X-Export-Truncated is true.</remarks>
