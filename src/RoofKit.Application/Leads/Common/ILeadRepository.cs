@@ -1,9 +1,4 @@
-using RoofKit.Domain.Leads;
-
 namespace RoofKit.Application.Leads.Common;
-
-/// <summary>One keyset slice: a workspace's leads matching a filter, after a position, up to the sync watermark.</summary>
-public sealed record LeadSliceRequest(Guid WorkspaceId, LeadFilter Filter, KeysetPosition? After, DateTime UpTo, int Limit);
 
 public interface ILeadRepository
 {
