@@ -5,11 +5,10 @@
 // Run by scripts/e2e.sh with ROOFKIT_BASE_URL and CHROMIUM set.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const baseUrl = process.env.ROOFKIT_BASE_URL;
 if (!baseUrl) throw new Error('ROOFKIT_BASE_URL is not set');
-const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 function step(text) {
   console.log(`swagger-ui-query: ${text}`);
@@ -41,12 +40,7 @@ const fake = createServer((request, response) => {
 await new Promise((resolve) => fake.listen(0, '127.0.0.1', resolve));
 const fakeOrigin = `http://127.0.0.1:${fake.address().port}`;
 
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 
 try {
   const spec = encodeURIComponent(`${fakeOrigin}/spec.json`);

@@ -3,12 +3,11 @@
 // Run by scripts/e2e.sh with ROOFKIT_BASE_URL, ROOFKIT_API_KEY, CHROMIUM and SCREENSHOT (a PNG path) set.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const baseUrl = required('ROOFKIT_BASE_URL');
 const apiKey = required('ROOFKIT_API_KEY');
 const screenshot = required('SCREENSHOT');
-const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 const csvColumns = 'id,first_name,last_name,email,phone,street,city,region,postal_code,source,medium,campaign,'
   + 'status_stage_id,status_stage_name,notes,created_at,updated_at';
@@ -23,12 +22,7 @@ function step(text) {
   console.log(`swagger-ui: ${text}`);
 }
 
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
