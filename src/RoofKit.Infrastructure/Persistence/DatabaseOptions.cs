@@ -18,13 +18,10 @@ public sealed class DatabaseOptions
 
     /// <summary>Connections for reading leads, deletions and stages (the read pool), on the replica when one is set.</summary>
     public int ReadMaxPoolSize { get; set; } = 30;
-}
 
-/// <summary>
-/// The read side's data source, a pool of its own (ADR-007): on the replica when <c>ConnectionStrings:ReadReplica</c>
-/// is set, else on the primary. However busy it is, the control pool (keys, counters) still has its connections.
-/// </summary>
-public sealed class ReadDataSource(Npgsql.NpgsqlDataSource dataSource)
-{
-    public Npgsql.NpgsqlDataSource DataSource { get; } = dataSource;
+    /// <summary>
+    /// With a read replica: how long a sync page waits for the replica to replay what its run's watermark promises
+    /// before it reads from the primary instead (ADR-009). Default 2000 ms.
+    /// </summary>
+    public int ReplicaWaitMilliseconds { get; set; } = 2000;
 }

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using RoofKit.Application.Common.Exceptions;
 
@@ -23,8 +24,11 @@ public enum CursorKind : byte
     Deletions = 2,
 }
 
-/// <summary>What a cursor carries: the workspace, where to resume, the run's sync window and its filters.</summary>
-public sealed record LeadCursor(Guid WorkspaceId, KeysetPosition After, DateTime Watermark, LeadFilter Filter);
+/// <summary>
+/// What a cursor carries: the workspace, where to resume, the run's sync window and its filters, and the primary's
+/// WAL position that a read replica must have replayed to serve the run's pages (0 without a replica; ADR-009).
+/// </summary>
+public sealed record LeadCursor(Guid WorkspaceId, KeysetPosition After, DateTime Watermark, LeadFilter Filter, long ReadAfterWal = 0);
 
 public sealed class CursorOptions
 {
@@ -64,7 +68,7 @@ public sealed class LeadCursorProtector
     public string Protect(LeadCursor cursor, CursorKind kind = CursorKind.Leads)
     {
         var payload = JsonSerializer.SerializeToUtf8Bytes(
-            new Payload(cursor.WorkspaceId, cursor.After.UpdatedAt.Ticks, cursor.After.Id, cursor.Watermark.Ticks, cursor.Filter));
+            new Payload(cursor.WorkspaceId, cursor.After.UpdatedAt.Ticks, cursor.After.Id, cursor.Watermark.Ticks, cursor.Filter, cursor.ReadAfterWal));
         var bytes = new byte[1 + payload.Length + MacLength];
         bytes[0] = (byte)kind;
         payload.CopyTo(bytes, 1);
@@ -108,7 +112,7 @@ public sealed class LeadCursorProtector
             throw new InvalidCursorException();
         }
 
-        if (payload is null || payload.Ws != workspaceId || payload.F is null || !IsTicks(payload.U) || !IsTicks(payload.W))
+        if (payload is null || payload.Ws != workspaceId || payload.F is null || !IsTicks(payload.U) || !IsTicks(payload.W) || payload.L < 0)
         {
             throw new InvalidCursorException();
         }
@@ -117,10 +121,14 @@ public sealed class LeadCursorProtector
             payload.Ws,
             new KeysetPosition(new DateTime(payload.U, DateTimeKind.Utc), payload.I),
             new DateTime(payload.W, DateTimeKind.Utc),
-            payload.F);
+            payload.F,
+            payload.L);
     }
 
     private static bool IsTicks(long ticks) => ticks >= DateTime.MinValue.Ticks && ticks <= DateTime.MaxValue.Ticks;
 
-    private sealed record Payload(Guid Ws, long U, Guid I, long W, LeadFilter F);
+    // L is left out when 0, so that a cursor without a replica is byte for byte what it was before ADR-009.
+    private sealed record Payload(
+        Guid Ws, long U, Guid I, long W, LeadFilter F,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] long L = 0);
 }

@@ -4,7 +4,11 @@ using RoofKit.Application.Common.Interfaces;
 namespace RoofKit.Application.Leads.Common;
 
 /// <summary>A validated query turned into a slice to read and the means to continue after it.</summary>
-public sealed record LeadQueryPlan(LeadSliceRequest Slice, DateTime Watermark, CursorKind Kind);
+public sealed record LeadQueryPlan(LeadSliceRequest Slice, DateTime Watermark, CursorKind Kind)
+{
+    /// <summary>The WAL position the run's pages wait for on a read replica (ADR-009); the next cursor carries it.</summary>
+    public long ReadAfterWal => Slice.ReadAfterWal;
+}
 
 /// <summary>
 /// What list, export and the deletions feed share: parse the parameters, resolve the cursor against the caller's
@@ -28,8 +32,9 @@ public sealed class LeadQueryPlanner(
 
         if (parameters.Cursor is null)
         {
-            var watermark = await syncWatermark.FixAsync(requested.To, cancellationToken);
-            return new LeadQueryPlan(new LeadSliceRequest(workspaceId, requested, null, watermark, limit), watermark, kind);
+            var window = await syncWatermark.FixAsync(requested.To, cancellationToken);
+            return new LeadQueryPlan(
+                new LeadSliceRequest(workspaceId, requested, null, window.Watermark, limit, window.ReadAfterWal), window.Watermark, kind);
         }
 
         var cursor = cursors.Unprotect(parameters.Cursor, workspaceId, kind);
@@ -39,11 +44,11 @@ public sealed class LeadQueryPlanner(
         }
 
         return new LeadQueryPlan(
-            new LeadSliceRequest(workspaceId, cursor.Filter, cursor.After, cursor.Watermark, limit),
+            new LeadSliceRequest(workspaceId, cursor.Filter, cursor.After, cursor.Watermark, limit, cursor.ReadAfterWal),
             cursor.Watermark,
             kind);
     }
 
     public string NextCursor(LeadQueryPlan plan, KeysetPosition last) =>
-        cursors.Protect(new LeadCursor(plan.Slice.WorkspaceId, last, plan.Watermark, plan.Slice.Filter), plan.Kind);
+        cursors.Protect(new LeadCursor(plan.Slice.WorkspaceId, last, plan.Watermark, plan.Slice.Filter, plan.ReadAfterWal), plan.Kind);
 }

@@ -11,6 +11,12 @@ namespace RoofKit.Application.Leads.Common;
 /// that is not yet visible when W is fixed commits with a time at or after W, so a run that starts at
 /// <c>from=W</c> finds it (ADR-006).
 /// </summary>
+/// <summary>
+/// A run's window: its watermark, and the primary's WAL position a read replica must have replayed before it serves
+/// any page of the run (0: no replica, nothing to wait for; ADR-009).
+/// </summary>
+public readonly record struct SyncWindow(DateTime Watermark, long ReadAfterWal);
+
 public sealed class SyncWatermark(
     ISyncHorizon horizon,
     IOptions<SyncOptions> options,
@@ -22,7 +28,7 @@ public sealed class SyncWatermark(
     private readonly Lock warned = new();
     private (int? Pid, DateTime Start, DateTime At)? lastWarning;
 
-    public async Task<DateTime> FixAsync(DateTime? to, CancellationToken cancellationToken)
+    public async Task<SyncWindow> FixAsync(DateTime? to, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var watermark = now - TimeSpan.FromSeconds(options.Value.SettleLagSeconds);
@@ -45,7 +51,7 @@ public sealed class SyncWatermark(
         // The lag of the window itself; a client's own `to` is its choice, not a lag.
         metrics.WatermarkLag(database.DatabaseNow - watermark);
         // to is inclusive and kept as given: cutting it could only make the next run start a little early, never late.
-        return to is { } t && t < watermark ? t : watermark;
+        return new SyncWindow(to is { } t && t < watermark ? t : watermark, database.WalPosition);
     }
 
     /// <summary>
