@@ -33,6 +33,16 @@ clean:
 clean-db:
 	@source scripts/pg.sh && pg_remove .roofkit/pg && rm -rf .roofkit
 
+## The scale-out topology on one machine (CONTRACT.md §10): a PostgreSQL primary and a streaming replica, two Release
+## API instances, nginx in front on http://127.0.0.1:5090; writes .roofkit/cluster.env. Ctrl-C stops it. See docs/scaling.md.
+.PHONY: cluster cluster-test
+cluster:
+	@scripts/cluster.sh
+
+## Start a throwaway cluster (nginx on 5094), run the checks of tests/cluster/ through it, stop it (about two minutes).
+cluster-test:
+	@scripts/cluster-test.sh
+
 # --- bench and soak ---------------------------------------------------------------------------------
 
 ## Benchmarks against PostgreSQL's own COPY / pgbench on 1,000,000 seeded leads (not part of make test).
