@@ -56,6 +56,12 @@ bench:
 soak:
 	@bench/soak.sh
 
+## List and export throughput through nginx with one and with two API instances on make cluster's topology.
+## Writes bench/CLUSTER.md (about two minutes; not part of make test).
+.PHONY: cluster-bench
+cluster-bench:
+	@bench/cluster.sh
+
 ## Real concurrent writers (transactions open 0-20 s) against a partner running the README's sync recipe, at
 ## SYNC_SIM_CHANGES (default 100,000) changes; fails on any row missing, stale or undeleted. Writes bench/SYNC.md.
 .PHONY: sync-sim
