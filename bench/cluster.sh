@@ -44,17 +44,51 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# wrk's summary as "req/s p50 p99 non2xx errors".
+# CPU seconds so far of the process trees: the API instances, both PostgreSQL servers (backends that ended are in
+# the postmaster's cutime), nginx. Printed as "api pg nginx".
+cpu_now() {
+  local pg_pids
+  pg_pids="$(head -n 1 "$(pg_cluster_dir "$tmp/cluster/primary")/data/postmaster.pid") $(head -n 1 "$(pg_cluster_dir "$tmp/cluster/replica")/data/postmaster.pid")"
+  python3 - "$(cat "$tmp"/cluster/api*.pid | tr '\n' ' ')" "$pg_pids" "$(cat "$NGINX_PID_FILE")" <<'PY'
+import os, sys
+hz = os.sysconf("SC_CLK_TCK")
+children = {}
+for d in os.listdir("/proc"):
+    if d.isdigit():
+        try:
+            fields = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(d))
+def tree(pid):
+    try:
+        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return sum(int(x) for x in f[11:15]) + sum(tree(c) for c in children.get(pid, []))
+print(" ".join("%.3f" % (sum(tree(int(p)) for p in group.split()) / hz) for group in sys.argv[1:]))
+PY
+}
+
+# wrk's summary as "req/s p50 p99 non2xx errors api-ms pg-ms nginx-ms" (CPU milliseconds per request).
 wrk_run() {
-  local out
+  local out before after
+  before=$(cpu_now)
   out=$(wrk -t2 -c"$1" -d"${SECONDS_EACH}s" --timeout 10s --latency -H "Authorization: Bearer $KEY" "$2")
+  after=$(cpu_now)
   printf '%s\n' "$out" >>"$tmp/wrk.log"
-  awk '
+  awk -v before="$before" -v after="$after" '
+    /requests in / { requests = $1 }
     /Requests\/sec:/ { rps = $2 }
     /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
     /Non-2xx or 3xx responses:/ { non2xx = $5 }
     /Socket errors:/ { errs = $0; sub(/.*Socket errors: /, "", errs) }
-    END { printf "%s %s %s %s %s\n", rps, p50, p99, (non2xx == "" ? 0 : non2xx), (errs == "" ? "none" : errs) }
+    END {
+      split(before, b, " "); split(after, a, " ")
+      printf "%s %s %s %s %.2f %.2f %.2f %s\n", rps, p50, p99, (non2xx == "" ? 0 : non2xx),
+        (a[1] - b[1]) * 1000 / requests, (a[2] - b[2]) * 1000 / requests, (a[3] - b[3]) * 1000 / requests,
+        (errs == "" ? "none" : errs)
+    }
   ' <<<"$out"
 }
 
@@ -76,6 +110,8 @@ for n in 1 2; do
   # shellcheck source=/dev/null
   source "$tmp/cluster.env"
   KEY=$ROOFKIT_DEMO_KEY
+  NGINX_PID_FILE=$tmp/cluster/nginx/nginx.pid
+  [ -f "$NGINX_PID_FILE" ] || NGINX_PID_FILE=/tmp/roofkit-nginx-$(printf '%s' "$tmp/cluster" | sha256sum | cut -c1-12)/nginx.pid
   list_url="$ROOFKIT_BASE_URL/api/v1/leads?limit=50"
   export_url="$ROOFKIT_BASE_URL/api/v1/leads/export?limit=1000"
   say "warming up"
@@ -96,19 +132,22 @@ done
   echo "Written by \`bench/cluster.sh\` on $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'))."
   echo "The topology of \`make cluster\`: nginx, the Release API, a PostgreSQL primary (keys, counters) and a streaming"
   echo "replica (reads), all on this machine. Rate limits raised out of the way; the demo workspace (25,000 leads);"
-  echo "wrk -t2 for ${SECONDS_EACH} s after a warm-up. List: \`GET /api/v1/leads?limit=50\` (first pages: horizon"
+  echo "wrk -t2 --timeout 10s for ${SECONDS_EACH} s after a warm-up. List: \`GET /api/v1/leads?limit=50\` (first pages: horizon"
   echo "reading, replica check, key and counter on the primary, 51 rows from the replica), $LIST_CONNECTIONS connections."
   echo "Export: \`GET /api/v1/leads/export?limit=1000\`, $EXPORT_CONNECTIONS connections (and as many export slots)."
   echo "Load average: the 1-minute load just before the measured runs (other work on this machine included)."
   echo
-  echo "| instances | load avg | list req/s | list p50 | list p99 | list non-2xx | list socket errors | export req/s | export rows/s | export p50 | export p99 | export non-2xx | export socket errors |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "CPU per request: CPU time of the API instances, of both PostgreSQL servers and of nginx during the measured run"
+  echo "(from /proc), divided by the requests served; unlike req/s it hardly changes when other work shares the machine."
+  echo
+  echo "| instances | load avg | list req/s | list p50 | list p99 | list non-2xx | list CPU ms/request: API, PostgreSQL, nginx | export req/s | export rows/s | export p50 | export p99 | export non-2xx | export CPU ms/request: API, PostgreSQL, nginx | socket errors (list; export) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for row in "${rows[@]}"; do
     IFS='|' read -r n load list export <<<"$row"
-    read -r lr l50 l99 lnon lerr <<<"$list"
-    read -r er e50 e99 enon eerr <<<"$export"
+    read -r lr l50 l99 lnon lapi lpg lng lerr <<<"$list"
+    read -r er e50 e99 enon eapi epg eng eerr <<<"$export"
     erows=$(awk -v r="$er" 'BEGIN { printf "%.0f", r * 1000 }')
-    echo "| $n | $load | $lr | $l50 | $l99 | $lnon | $lerr | $er | $erows | $e50 | $e99 | $enon | $eerr |"
+    echo "| $n | $load | $lr | $l50 | $l99 | $lnon | $lapi, $lpg, $lng | $er | $erows | $e50 | $e99 | $enon | $eapi, $epg, $eng | $lerr; $eerr |"
   done
 } >"$REPORT"
 cat "$REPORT"
