@@ -56,6 +56,7 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || die "no nginx after installing it"
 [ -x "$PG_BIN/pg_basebackup" ] || die "no pg_basebackup in $PG_BIN"
 
+# shellcheck disable=SC2016  # $1 belongs to the inner bash
 port_busy() { timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null; }
 for port in "$PORT_BASE" $(for i in "${instances[@]}"; do api_port "$i"; done); do
   if port_busy "$port"; then die "127.0.0.1:$port is in use (is make cluster already running?)"; fi
