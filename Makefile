@@ -29,9 +29,9 @@ clean:
 	find src tests -mindepth 2 -maxdepth 2 -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} + 2>/dev/null || true
 	rm -rf TestResults
 
-## Stop the private cluster and delete .roofkit/ (database, demo keys, signing key).
+## Stop the private clusters (make run's, make cluster's) and delete .roofkit/ (databases, demo keys, signing key).
 clean-db:
-	@source scripts/pg.sh && pg_remove .roofkit/pg && rm -rf .roofkit
+	@source scripts/pg.sh && pg_remove .roofkit/pg && pg_remove .roofkit/cluster/replica && pg_remove .roofkit/cluster/primary && rm -rf .roofkit
 
 ## The scale-out topology on one machine (CONTRACT.md §10): a PostgreSQL primary and a streaming replica, two Release
 ## API instances, nginx in front on http://127.0.0.1:5090; writes .roofkit/cluster.env. Ctrl-C stops it. See docs/scaling.md.
