@@ -70,14 +70,19 @@ print(" ".join("%.3f" % (sum(tree(int(p)) for p in group.split()) / hz) for grou
 PY
 }
 
-# wrk's summary as "req/s p50 p99 non2xx errors api-ms pg-ms nginx-ms" (CPU milliseconds per request).
+# wrk's summary as "req/s p50 p99 non2xx(statuses) api-ms pg-ms nginx-ms errors" (CPU milliseconds per request).
 wrk_run() {
   local out before after
+  : >"${NGINX_PID_FILE%/*}/access.log"
   before=$(cpu_now)
   out=$(wrk -t2 -c"$1" -d"${SECONDS_EACH}s" --timeout 10s --latency -H "Authorization: Bearer $KEY" "$2")
   after=$(cpu_now)
   printf '%s\n' "$out" >>"$tmp/wrk.log"
-  awk -v before="$before" -v after="$after" '
+  # wrk counts non-2xx answers but not which: nginx's access log (flushed every second) says.
+  sleep 2
+  statuses=$(awk '$9 !~ /^2/ { n[$9]++ } END { for (s in n) printf "%s%s:%d", (k++ ? "," : ""), s, n[s] }' \
+    "${NGINX_PID_FILE%/*}/access.log")
+  awk -v before="$before" -v after="$after" -v statuses="$statuses" '
     /requests in / { requests = $1 }
     /Requests\/sec:/ { rps = $2 }
     /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
@@ -85,7 +90,8 @@ wrk_run() {
     /Socket errors:/ { errs = $0; sub(/.*Socket errors: /, "", errs) }
     END {
       split(before, b, " "); split(after, a, " ")
-      printf "%s %s %s %s %.2f %.2f %.2f %s\n", rps, p50, p99, (non2xx == "" ? 0 : non2xx),
+      printf "%s %s %s %s%s %.2f %.2f %.2f %s\n", rps, p50, p99, (non2xx == "" ? 0 : non2xx),
+        (statuses == "" ? "" : "(" statuses ")"),
         (a[1] - b[1]) * 1000 / requests, (a[2] - b[2]) * 1000 / requests, (a[3] - b[3]) * 1000 / requests,
         (errs == "" ? "none" : errs)
     }
@@ -140,7 +146,7 @@ done
   echo "CPU per request: CPU time of the API instances, of both PostgreSQL servers and of nginx during the measured run"
   echo "(from /proc), divided by the requests served; unlike req/s it hardly changes when other work shares the machine."
   echo
-  echo "| instances | load avg | list req/s | list p50 | list p99 | list non-2xx | list CPU ms/request: API, PostgreSQL, nginx | export req/s | export rows/s | export p50 | export p99 | export non-2xx | export CPU ms/request: API, PostgreSQL, nginx | socket errors (list; export) |"
+  echo "| instances | load avg | list req/s | list p50 | list p99 | list non-2xx (status:count) | list CPU ms/request: API, PostgreSQL, nginx | export req/s | export rows/s | export p50 | export p99 | export non-2xx (status:count) | export CPU ms/request: API, PostgreSQL, nginx | socket errors (list; export) |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for row in "${rows[@]}"; do
     IFS='|' read -r n load list export <<<"$row"
