@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
-.PHONY: run test admin build clean clean-db openapi bench
+.PHONY: run test admin build clean clean-db openapi screenshot bench
 
 ## Build, migrate, seed the demo workspaces and serve on $(ROOFKIT_URLS) (default http://127.0.0.1:5080).
 run:
@@ -16,6 +16,11 @@ test:
 ## Rewrite docs/openapi.json from the document the API serves (review the diff); make test fails while they differ.
 openapi:
 	@UPDATE_OPENAPI=1 scripts/test.sh --filter 'FullyQualifiedName~RoofKit.Api.Tests.OpenApi.OpenApiDocumentTests'
+
+## Rewrite docs/swagger-ui.png (the README's picture of Swagger UI) with the e2e browser check alone; make test writes
+## its screenshot to TestResults/e2e/ instead.
+screenshot:
+	@UPDATE_SCREENSHOT=1 E2E=only E2E_CHECKS=browser scripts/test.sh
 
 ## The API's command-line mode: make admin ARGS='workspaces list'.
 admin:
@@ -31,7 +36,7 @@ clean:
 
 ## Stop the private clusters (make run's, make cluster's) and delete .roofkit/ (databases, demo keys, signing key).
 clean-db:
-	@source scripts/pg.sh && pg_remove .roofkit/pg && pg_remove .roofkit/cluster/replica && pg_remove .roofkit/cluster/primary && rm -rf .roofkit
+	@source scripts/lib.sh && pg_remove .roofkit/pg && pg_remove .roofkit/cluster/replica && pg_remove .roofkit/cluster/primary && rm -rf .roofkit
 
 ## The scale-out topology on one machine (CONTRACT.md §10): a PostgreSQL primary and a streaming replica, two Release
 ## API instances, nginx in front on http://127.0.0.1:5090; writes .roofkit/cluster.env. Ctrl-C stops it. See docs/scaling.md.

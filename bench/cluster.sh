@@ -9,8 +9,9 @@
 #   CLUSTER_BENCH_CONNECTIONS   wrk connections for list (default 32); export uses 8
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# shellcheck source=scripts/pg.sh
-source scripts/pg.sh
+ROOFKIT_SCRIPT=cluster-bench
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 SECONDS_EACH=${CLUSTER_BENCH_SECONDS:-20}
 LIST_CONNECTIONS=${CLUSTER_BENCH_CONNECTIONS:-32}
@@ -19,7 +20,6 @@ REPORT=${CLUSTER_BENCH_REPORT:-bench/CLUSTER.md}
 PORT_BASE=${CLUSTER_BENCH_PORT_BASE:-5094}
 ensure_commands wrk curl
 
-say() { printf 'cluster-bench: %s\n' "$*" >&2; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/roofkit-cluster-bench.XXXXXX")
 chmod 711 "$tmp"
 cluster_pid=

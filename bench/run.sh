@@ -15,13 +15,11 @@
 #   BENCH_RESULTS      where to write the report (default bench/RESULTS.md)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# shellcheck source=scripts/pg.sh
-source scripts/pg.sh
+ROOFKIT_SCRIPT=bench   # what say() prints before its messages
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
-API_OUT=src/RoofKit.Api/bin/Release/net10.0
-API_DLL=$API_OUT/RoofKit.Api.dll
 PG_DIR=.roofkit/bench-pg
 DB_NAME=roofkit_bench
 export BENCH_LEADS=${BENCH_LEADS:-1000000}
@@ -33,8 +31,6 @@ if [ "$BENCH_LEADS" = 1000000 ]; then SLUG=bench; else SLUG=bench-$BENCH_LEADS; 
 export BENCH_SLUG=$SLUG
 OUT=bench/out
 mkdir -p "$OUT"
-
-say() { printf 'bench: %s\n' "$*" >&2; }
 
 # --- tools ------------------------------------------------------------------------------------
 ensure_commands curl python3 wrk
@@ -51,52 +47,39 @@ api_build
 api_pid=
 cluster_started=0
 key_id=
-# shellcheck disable=SC2317  # runs from the traps below
+# shellcheck disable=SC2317  # runs when the script ends (on_exit)
 cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  trap '' INT TERM
-  if [ -n "$api_pid" ] && kill -0 "$api_pid" 2>/dev/null; then
-    kill -TERM "$api_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$api_pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$api_pid" 2>/dev/null || true
-    wait "$api_pid" 2>/dev/null || true
-  fi
+  if [ -n "$api_pid" ]; then stop_process "$api_pid"; fi
   if [ -n "$key_id" ]; then
-    dotnet "$API_DLL" keys revoke "$key_id" >/dev/null 2>&1 || true
+    dotnet "$ROOFKIT_API_DLL" keys revoke "$key_id" >/dev/null 2>&1 || true
   fi
   if [ "$cluster_started" = 1 ]; then
     say "stopping PostgreSQL ($PG_DIR)"
     pg_stop "$PG_DIR" || true
   fi
-  exit "$rc"
+  release_ports
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 # --- database ---------------------------------------------------------------------------------
 mkdir -p .roofkit
 chmod 711 .roofkit
 PG_STARTED=0
-pg_start "$PG_DIR" "${BENCH_PG_PORT:-$(pg_free_port)}" || { cluster_started=$PG_STARTED; exit 1; }
+pg_start "$PG_DIR" "${BENCH_PG_PORT:-$(free_port)}" || { cluster_started=$PG_STARTED; exit 1; }
 cluster_started=$PG_STARTED
 pg_create_db "$DB_NAME"
 URI=$(pg_uri "$DB_NAME")
 say "PostgreSQL $PG_CLUSTER on 127.0.0.1:$PG_PORT, database $DB_NAME"
 
 export ConnectionStrings__Default=$URI
-ASPNETCORE_CONTENTROOT=$(realpath "$API_OUT")
-export ASPNETCORE_CONTENTROOT
-export ASPNETCORE_ENVIRONMENT=Production
+api_env Production
 export Logging__LogLevel__Default=Warning
 # Fresh per run: cursors need not outlive it.
-Cursor__SigningKey=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-export Cursor__SigningKey
+export_signing_key
 
-sql() { _pg_psql -d "$DB_NAME" -tA -c "$1"; }
+sql() { pg_psql -d "$DB_NAME" -tA -c "$1"; }
 
-dotnet "$API_DLL" migrate >&2
+dotnet "$ROOFKIT_API_DLL" migrate >&2
 leads=$(sql "SELECT count(*) FROM leads l JOIN workspaces w ON w.id = l.workspace_id WHERE w.slug = '$SLUG'")
 if [ "$leads" = "$BENCH_LEADS" ]; then
   say "reusing workspace $SLUG ($leads leads)"
@@ -105,12 +88,12 @@ else
     say "workspace $SLUG holds $leads leads, not $BENCH_LEADS: deleting it"
     sql "DELETE FROM workspaces WHERE slug = '$SLUG'" >/dev/null
   fi
-  dotnet "$API_DLL" workspaces create --slug "$SLUG" --name "Benchmark ($BENCH_LEADS leads)" >&2
+  dotnet "$ROOFKIT_API_DLL" workspaces create --slug "$SLUG" --name "Benchmark ($BENCH_LEADS leads)" >&2
   say "seeding $BENCH_LEADS leads (once; later runs reuse them)"
   seed_start=$(date +%s)
   # One COPY batch (100,000 rows and their trigram index entries) can outlast the API's 30 s statement
   # timeout on a busy machine; the seed is an operator's command, not a request.
-  Database__StatementTimeoutSeconds=3600 dotnet "$API_DLL" seed --workspace "$SLUG" --leads "$BENCH_LEADS" --seed 1 >&2
+  Database__StatementTimeoutSeconds=3600 dotnet "$ROOFKIT_API_DLL" seed --workspace "$SLUG" --leads "$BENCH_LEADS" --seed 1 >&2
   say "seeded in $(($(date +%s) - seed_start)) s"
 fi
 # Sets the visibility map (index-only scans) and fresh statistics, as autovacuum would in time.
@@ -119,31 +102,22 @@ sql "VACUUM (ANALYZE) leads" >/dev/null
 sql "VACUUM (ANALYZE) status_stages" >/dev/null
 
 # --- key and API ------------------------------------------------------------------------------
-key_out=$(dotnet "$API_DLL" keys create --workspace "$SLUG" --name "bench $(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+key_out=$(dotnet "$ROOFKIT_API_DLL" keys create --workspace "$SLUG" --name "bench $(date -u +%Y-%m-%dT%H:%M:%SZ)" \
   --scopes leads.read,leads.export --json)
 BENCH_KEY=$(json_field key <<<"$key_out")
 key_id=$(json_field id <<<"$key_out")
 export BENCH_KEY
 
-API_PORT=$(pg_free_port)
+API_PORT=$(free_port)
 export BENCH_BASE_URL=http://127.0.0.1:$API_PORT
 # Rate limits must not shape the figures: this API instance allows a billion requests a minute.
 export RateLimits__Export__PermitLimit=1000000000 RateLimits__List__PermitLimit=1000000000
 # The 8 concurrent exporters of section 5 share one workspace: its export slots are lifted like the rate limits.
 export Exports__MaxConcurrentPerWorkspace=1000
 say "starting the API on $BENCH_BASE_URL (Release, Production, rate limits lifted)"
-dotnet "$API_DLL" --urls "$BENCH_BASE_URL" >"$OUT/api.log" 2>&1 &
+dotnet "$ROOFKIT_API_DLL" --urls "$BENCH_BASE_URL" >"$OUT/api.log" 2>&1 &
 api_pid=$!
-for _ in $(seq 1 120); do
-  if curl -fsS -o /dev/null "$BENCH_BASE_URL/healthz" 2>/dev/null; then break; fi
-  if ! kill -0 "$api_pid" 2>/dev/null; then
-    say "the API exited; end of $OUT/api.log:"
-    tail -n 30 "$OUT/api.log" >&2
-    exit 1
-  fi
-  sleep 0.5
-done
-curl -fsS -o /dev/null "$BENCH_BASE_URL/healthz"
+wait_for_http "$BENCH_BASE_URL/healthz" "$api_pid" "$OUT/api.log" || exit 1
 
 export BENCH_API_PID=$api_pid
 export BENCH_PSQL=$PG_BIN/psql BENCH_PGBENCH=$PG_BIN/pgbench

@@ -7,12 +7,9 @@
 # JSON document (make admin ARGS='keys create ... --json' | jq -r .key).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# shellcheck source=scripts/pg.sh
-source scripts/pg.sh
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-API_OUT=src/RoofKit.Api/bin/Release/net10.0
-API_DLL=$API_OUT/RoofKit.Api.dll
 PG_DIR=.roofkit/pg
 
 if [ $# -eq 0 ]; then
@@ -26,26 +23,14 @@ api_build
 mkdir -p .roofkit
 chmod 711 .roofkit
 # Same signing key as `make run`, in case the command builds the full host and validates options.
-if [ ! -s .roofkit/secrets.env ]; then
-  (umask 077 && printf 'Cursor__SigningKey=%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >.roofkit/secrets.env)
-fi
-set -a
-# shellcheck source=/dev/null
-source .roofkit/secrets.env
-set +a
+export_signing_key .roofkit/secrets.env
 
 stop_cluster=0
-# shellcheck disable=SC2317  # runs from the traps below
+# shellcheck disable=SC2317  # runs when the script ends (on_exit)
 cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  trap '' INT TERM
   if [ "$stop_cluster" = 1 ]; then pg_stop "$PG_DIR" || true; fi
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 if [ -n "${ROOFKIT_DATABASE_URL:-}" ]; then
   URI=$ROOFKIT_DATABASE_URL
@@ -59,10 +44,8 @@ else
   URI=$(pg_uri roofkit)
 fi
 export ConnectionStrings__Default=$URI
-ASPNETCORE_CONTENTROOT=$(realpath "$API_OUT")   # appsettings.json sits next to the dll
-export ASPNETCORE_CONTENTROOT
-export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production}
+api_env "${ASPNETCORE_ENVIRONMENT:-Production}"
 
 rc=0
-dotnet "$API_DLL" "$@" || rc=$?
+dotnet "$ROOFKIT_API_DLL" "$@" || rc=$?
 exit "$rc"

@@ -24,8 +24,8 @@ cleanup() {
     wait "$cluster_pid" 2>/dev/null || true
   fi
   # cluster.sh stopped its databases; remove them (as root they may live elsewhere: pg_remove knows where).
-  # shellcheck source=scripts/pg.sh
-  (source scripts/pg.sh && pg_remove "$tmp/cluster/primary" && pg_remove "$tmp/cluster/replica") >/dev/null 2>&1 || true
+  # shellcheck source=scripts/lib.sh
+  (source scripts/lib.sh && pg_remove "$tmp/cluster/primary" && pg_remove "$tmp/cluster/replica") >/dev/null 2>&1 || true
   rm -rf -- "$tmp" "/tmp/roofkit-nginx-$(printf '%s' "$tmp/cluster" | sha256sum | cut -c1-12)"
   if [ "$summary_printed" = 0 ]; then
     echo "cluster checks: 0 passed, 1 failed"

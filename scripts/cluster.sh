@@ -18,12 +18,9 @@
 # Other settings reach both instances from the environment as usual (RateLimits__List__PermitLimit=…).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# shellcheck source=scripts/pg.sh
-source scripts/pg.sh
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-API_OUT=src/RoofKit.Api/bin/Release/net10.0
-API_DLL=$API_OUT/RoofKit.Api.dll
 CLUSTER_DIR=$(realpath -m "${CLUSTER_DIR:-.roofkit/cluster}")
 CLUSTER_ENV=$(realpath -m "${CLUSTER_ENV:-.roofkit/cluster.env}")
 CLUSTER_INSTANCES=${CLUSTER_INSTANCES:-2}
@@ -36,7 +33,6 @@ BASE_URL=http://$NGINX_ADDRESS
 # machine that calls them directly (127.0.0.1): only this address is a trusted proxy.
 PROXY_ADDRESS=127.0.0.2
 
-say() { printf 'cluster: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
 if ! [[ $CLUSTER_INSTANCES =~ ^[12]$ ]]; then die "CLUSTER_INSTANCES must be 1 or 2, not '$CLUSTER_INSTANCES'"; fi
@@ -57,22 +53,15 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$PG_BIN/pg_basebackup" ] || die "no pg_basebackup in $PG_BIN"
 
 # shellcheck disable=SC2016  # $1 belongs to the inner bash
-port_busy() { timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null; }
 for port in "$PORT_BASE" $(for i in "${instances[@]}"; do api_port "$i"; done); do
-  if port_busy "$port"; then die "127.0.0.1:$port is in use (is make cluster already running?)"; fi
+  if port_in_use 127.0.0.1 "$port"; then die "127.0.0.1:$port is in use (is make cluster already running?)"; fi
 done
 
 mkdir -p .roofkit "$CLUSTER_DIR"
 chmod 711 .roofkit "$CLUSTER_DIR"   # the postgres user (as root) passes through to the databases
 
 # The cursor signing key make run uses: every instance must sign and check cursors with the same key.
-if [ ! -s .roofkit/secrets.env ]; then
-  (umask 077 && printf 'Cursor__SigningKey=%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >.roofkit/secrets.env)
-fi
-set -a
-# shellcheck source=/dev/null
-source .roofkit/secrets.env
-set +a
+export_signing_key .roofkit/secrets.env
 
 api_build
 
@@ -119,38 +108,20 @@ primary_started=1
 pg_start "$CLUSTER_DIR/primary" "$PG_PRIMARY_PORT"
 pg_create_db roofkit
 PRIMARY_URI=$(pg_uri roofkit)
-PRIMARY_PASSWORD=$PG_PASSWORD
 say "primary on 127.0.0.1:$PG_PORT ($PG_CLUSTER)"
 PG_PRIMARY_PORT=$PG_PORT
 
 replica_dir=$CLUSTER_DIR/replica
-if [ ! -f "$(pg_cluster_dir "$replica_dir")/data/PG_VERSION" ]; then
-  say "replica: pg_basebackup -R from the primary"
-  mkdir -p "$replica_dir"
-  (umask 077 && cp "$CLUSTER_DIR/primary/password" "$replica_dir/password")
-  replica_cluster=$(_pg_prepare_dir "$replica_dir")
-  _pg_as_owner rm -rf "$replica_cluster/data"
-  # -R writes standby.signal and primary_conninfo (with this password) into the copy; -X stream brings the WAL
-  # of the copy's own duration along, so it starts consistent.
-  if ! _pg_as_owner env PGPASSWORD="$PRIMARY_PASSWORD" "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PRIMARY_PORT" \
-    -U "$PG_SUPERUSER" -D "$replica_cluster/data" -R -X stream -c fast >"$replica_dir/basebackup.log" 2>&1; then
-    cat "$replica_dir/basebackup.log" >&2
-    die "pg_basebackup failed"
-  fi
-  # Long reads on the replica (a 10,000-row export) are not cancelled by the primary's vacuum of rows they see.
-  printf '\n# make cluster: a streaming replica\nhot_standby = on\nhot_standby_feedback = on\n' |
-    _pg_as_owner tee -a "$replica_cluster/data/postgresql.conf" >/dev/null
-fi
+pg_make_replica "$replica_dir" || die "could not make the replica"
 replica_started=1
 pg_start "$replica_dir" "$PG_REPLICA_PORT"
 REPLICA_URI=$(pg_uri roofkit)
 PG_REPLICA_PORT=$PG_PORT
-[ "$(_pg_psql -d roofkit -tAc 'SELECT pg_is_in_recovery()')" = t ] || die "127.0.0.1:$PG_PORT is not a standby"
+[ "$(pg_psql -d roofkit -tAc 'SELECT pg_is_in_recovery()')" = t ] || die "127.0.0.1:$PG_PORT is not a standby"
 say "replica on 127.0.0.1:$PG_PORT ($PG_CLUSTER), streaming from the primary"
 
 # --- migrate and seed the demo once (on the primary), then the instances -------------------------------------
-ASPNETCORE_CONTENTROOT=$(realpath "$API_OUT")
-export ASPNETCORE_CONTENTROOT ASPNETCORE_ENVIRONMENT=Production
+api_env Production
 ConnectionStrings__Default=$PRIMARY_URI demo_setup "$CLUSTER_DIR" "$BASE_URL" "$PRIMARY_URI"
 
 for i in "${instances[@]}"; do
@@ -160,7 +131,7 @@ for i in "${instances[@]}"; do
     Network__TrustedProxies__0=$PROXY_ADDRESS \
     Metrics__Port=$(metrics_port "$i") \
     Api__PublicBaseUrl=$BASE_URL \
-    dotnet "$API_DLL" --urls "http://127.0.0.1:$port" >"$CLUSTER_DIR/api$i.log" 2>&1 &
+    dotnet "$ROOFKIT_API_DLL" --urls "http://127.0.0.1:$port" >"$CLUSTER_DIR/api$i.log" 2>&1 &
   api_pids+=($!)
   printf '%s\n' "$!" >"$CLUSTER_DIR/api$i.pid"
 done

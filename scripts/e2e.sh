@@ -5,7 +5,8 @@
 #   spectral docs/openapi.json with Spectral: spectral:oas and the OWASP API security ruleset (.spectral.yaml); an
 #            error fails it (its summary line counts the warnings)
 #   browser  Swagger UI at /docs in headless Chromium: authorize, "Try it out" on listLeads and exportLeads
-#            (tests/e2e/swagger-ui.mjs; the screenshot goes to docs/swagger-ui.png)
+#            (tests/e2e/swagger-ui.mjs; the screenshot goes to TestResults/e2e/swagger-ui.png, and to the README's
+#            docs/swagger-ui.png only with UPDATE_SCREENSHOT=1: make screenshot)
 #   docs_query  /docs ignores ?url= and ?configUrl=: a fake server they point at receives no request
 #            (tests/e2e/swagger-ui-query.mjs)
 #   newman   the Postman collection in docs/postman/ against the API as `make run` serves it (default limits, the demo
@@ -22,11 +23,9 @@
 # The last line of output is `e2e: N passed, N failed`; E2E_SUMMARY=FILE also gets "PASSED FAILED" written to it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# shellcheck source=scripts/pg.sh
-source scripts/pg.sh
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-API_OUT=src/RoofKit.Api/bin/Release/net10.0
-API_DLL=$API_OUT/RoofKit.Api.dll
 E2E_DIR=tests/e2e
 CHROMIUM=/usr/bin/chromium
 
@@ -36,7 +35,6 @@ summary() {
   if [ -n "${E2E_SUMMARY:-}" ]; then printf '%s %s\n' "$passed" "$failed" >"$E2E_SUMMARY"; fi
   summary_printed=1
 }
-say() { printf 'e2e: %s\n' "$*" >&2; }
 
 # Runs one check (a function below) into a log: shown whole when the check fails, only the lines matching the
 # check's summary pattern when it passes (E2E_VERBOSE=1: whole either way).
@@ -56,48 +54,36 @@ check() {
 }
 
 : "${ROOFKIT_TEST_DATABASE_URL:?set ROOFKIT_TEST_DATABASE_URL (make test does), a postgresql:// URI}"
-if [ ! -f "$API_DLL" ]; then
-  say "$API_DLL is missing: build the API in Release first (make test does)"
+if [ ! -f "$ROOFKIT_API_DLL" ]; then
+  say "$ROOFKIT_API_DLL is missing: build the API in Release first (make test does)"
   echo "e2e: 0 passed, 1 failed"
   exit 1
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/roofkit-e2e.XXXXXX")
 api_pid='' broken_pid='' faulty_pid='' database='' summary_printed=0
-# shellcheck disable=SC2317  # runs from the traps below
+# shellcheck disable=SC2317  # runs when the script ends (on_exit)
 cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  for pid in $api_pid $broken_pid $faulty_pid; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-      kill -KILL "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
+  for pid in $api_pid $broken_pid $faulty_pid; do stop_process "$pid"; done
   if [ -n "$database" ]; then
     _e2e_psql -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
     _e2e_psql -c "DROP DATABASE IF EXISTS ${database}_bare WITH (FORCE)" >/dev/null 2>&1 || true
   fi
   rm -rf -- "$tmp"
+  release_ports
   # Stopped before the checks could run (setup failed, interrupted): that is one failure.
   if [ "$summary_printed" = 0 ]; then
     failed=$((failed + 1))
     summary
-    [ "$rc" -ne 0 ] || rc=1
+    [ "$EXIT_CODE" -ne 0 ] || EXIT_CODE=1
   fi
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 # --- tools ---------------------------------------------------------------------------------------------------
 if [ ! -x "$CHROMIUM" ]; then
   say "installing Debian's chromium (headless browser for the Swagger UI check)"
-  _pg_apt update -qq >&2
-  _pg_apt install -y -qq --no-install-recommends chromium >&2
+  apt_install chromium
 fi
 # A failed install fails the spreadsheet check (it finds no soffice), not the other checks.
 if ! command -v soffice >/dev/null 2>&1; then
@@ -116,21 +102,18 @@ pg_ensure_installed
 
 # --- the API as `make run` serves it: its demo, set up by the same code, and a workspace for the spreadsheet ---
 _e2e_psql() { PGCONNECT_TIMEOUT=10 "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$ROOFKIT_TEST_DATABASE_URL" "$@"; }
-database=roofkit_e2e_$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+database=roofkit_e2e_$(random_hex 6)
 _e2e_psql -c "CREATE DATABASE $database" >/dev/null
 DATABASE_URL="${ROOFKIT_TEST_DATABASE_URL%/*}/$database"
 
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 export ConnectionStrings__Default=$DATABASE_URL
-Cursor__SigningKey=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-export Cursor__SigningKey
-ASPNETCORE_CONTENTROOT=$(realpath "$API_OUT")
-export ASPNETCORE_CONTENTROOT ASPNETCORE_ENVIRONMENT=Production
-API_PORT=$(pg_free_port)
+export_signing_key
+api_env Production
+API_PORT=$(free_port)
 BASE_URL=http://127.0.0.1:$API_PORT
 DEMO_DIR=$tmp/demo   # what make run writes to .roofkit/: env and postman_environment.json
 
-admin() { dotnet "$API_DLL" "$@"; }
+admin() { dotnet "$ROOFKIT_API_DLL" "$@"; }
 {
   demo_setup "$DEMO_DIR" "$BASE_URL" "$DATABASE_URL"
   admin workspaces create --slug e2e-formulas --name "E2E Formula Roofing"
@@ -144,37 +127,28 @@ API_KEY=$(source "$DEMO_DIR/env" && printf '%s\n' "$ROOFKIT_DEMO_KEY")
 # The API runs with make run's settings: default rate limits (60 exports, 600 list requests a minute per key), clock
 # windows of 60 s, no trusted proxy (every request counts for the client address 127.0.0.1), 4 export slots.
 # The document's server is where this instance serves, so that Swagger UI's "Try it out" calls it.
-Api__PublicBaseUrl=$BASE_URL dotnet "$API_DLL" --urls "$BASE_URL" >"$tmp/api.log" 2>&1 &
+Api__PublicBaseUrl=$BASE_URL dotnet "$ROOFKIT_API_DLL" --urls "$BASE_URL" >"$tmp/api.log" 2>&1 &
 api_pid=$!
 
-BROKEN_PORT=$(pg_free_port)
-DEAD_DB_PORT=$(pg_free_port)
+# Each port is reserved until this script ends (free_port): the dead database's port stays closed, and no two differ
+# only in name.
+BROKEN_PORT=$(free_port)
+DEAD_DB_PORT=$(free_port)
 BROKEN_URL=http://127.0.0.1:$BROKEN_PORT
 ConnectionStrings__Default="postgresql://roofkit:nothing@127.0.0.1:$DEAD_DB_PORT/roofkit" \
-  dotnet "$API_DLL" --urls "$BROKEN_URL" >"$tmp/api-broken.log" 2>&1 &
+  dotnet "$ROOFKIT_API_DLL" --urls "$BROKEN_URL" >"$tmp/api-broken.log" 2>&1 &
 broken_pid=$!
 
-FAULTY_PORT=$(pg_free_port)
+FAULTY_PORT=$(free_port)
 FAULTY_URL=http://127.0.0.1:$FAULTY_PORT
 _e2e_psql -c "CREATE DATABASE ${database}_bare" >/dev/null
 ConnectionStrings__Default="${ROOFKIT_TEST_DATABASE_URL%/*}/${database}_bare" \
-  dotnet "$API_DLL" --urls "$FAULTY_URL" >"$tmp/api-faulty.log" 2>&1 &
+  dotnet "$ROOFKIT_API_DLL" --urls "$FAULTY_URL" >"$tmp/api-faulty.log" 2>&1 &
 faulty_pid=$!
 
-wait_for() {
-  local url=$1 pid=$2 log=$3
-  for _ in $(seq 1 120); do
-    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
-    if ! kill -0 "$pid" 2>/dev/null; then break; fi
-    sleep 0.5
-  done
-  say "no answer from $url; end of its log:"
-  tail -n 40 "$log" >&2
-  return 1
-}
-wait_for "$BASE_URL/healthz" "$api_pid" "$tmp/api.log" || exit 1
-wait_for "$BROKEN_URL/openapi/v1.json" "$broken_pid" "$tmp/api-broken.log" || exit 1
-wait_for "$FAULTY_URL/openapi/v1.json" "$faulty_pid" "$tmp/api-faulty.log" || exit 1
+wait_for_http "$BASE_URL/healthz" "$api_pid" "$tmp/api.log" || exit 1
+wait_for_http "$BROKEN_URL/openapi/v1.json" "$broken_pid" "$tmp/api-broken.log" || exit 1
+wait_for_http "$FAULTY_URL/openapi/v1.json" "$faulty_pid" "$tmp/api-faulty.log" || exit 1
 say "API on $BASE_URL (database $database), API without a database on $BROKEN_URL, with an empty one on $FAULTY_URL"
 
 # --- the checks ----------------------------------------------------------------------------------------------
@@ -191,8 +165,12 @@ spectral() {
     --ruleset ../../.spectral.yaml --fail-severity error --format stylish)
 }
 
+# The screenshot is a test result; the README's picture changes only when asked (make screenshot).
 browser() {
-  ROOFKIT_BASE_URL=$BASE_URL ROOFKIT_API_KEY=$API_KEY CHROMIUM=$CHROMIUM SCREENSHOT=$PWD/docs/swagger-ui.png \
+  local screenshot=$PWD/TestResults/e2e/swagger-ui.png
+  if [ "${UPDATE_SCREENSHOT:-0}" = 1 ]; then screenshot=$PWD/docs/swagger-ui.png; fi
+  mkdir -p "${screenshot%/*}"
+  ROOFKIT_BASE_URL=$BASE_URL ROOFKIT_API_KEY=$API_KEY CHROMIUM=$CHROMIUM SCREENSHOT=$screenshot \
     node "$E2E_DIR/swagger-ui.mjs"
 }
 

@@ -1,23 +1,23 @@
 # shellcheck shell=bash disable=SC2034  # the PG_* results are read by the scripts that source this
-# Private PostgreSQL clusters for the RoofKit scripts (make run, make test, make admin).
+# Private PostgreSQL clusters for the RoofKit scripts (make run, make test, make admin, bench, soak): the pg_* part of
+# scripts/lib.sh, which sources this file (sourcing this file alone loads the whole library).
 #
-# Source this file; it only defines functions. They report on stderr, print results on stdout,
-# and return non-zero on failure instead of exiting, so callers decide (they run with set -e).
+# It only defines functions. They report on stderr, print results on stdout, and return non-zero on failure instead
+# of exiting, so callers decide (they run with set -e). Public:
 #
 #   pg_ensure_installed          find initdb (or apt-get install postgresql); sets PG_BIN
-#   apt_install PKG..., ensure_commands CMD...   Debian packages, with sudo when not root
 #   pg_start DIR PORT [fast]     initdb if needed, start on 127.0.0.1:PORT, wait until ready
 #   pg_stop DIR                  fast shutdown; fine if it is not running
 #   pg_remove DIR                stop and delete the cluster (also its /tmp home, see below)
 #   pg_create_db NAME            create database NAME in the started cluster if missing
+#   pg_psql ARGS...              psql as the superuser over TCP to the started cluster (add -d NAME)
 #   pg_uri NAME                  postgresql://roofkit:PASSWORD@127.0.0.1:PORT/NAME
-#   pg_free_port                 a free TCP port on 127.0.0.1
+#   pg_make_replica DIR          once: make DIR a streaming replica (pg_basebackup -R) of the cluster pg_start last
+#                                started; then pg_start DIR PORT starts it as a hot standby (make cluster)
+#   pg_free_port                 free_port of lib.sh: a free TCP port on 127.0.0.1, reserved for this script
 #   pg_cluster_dir DIR           where DIR's cluster really lives
 #
-# and what every script needs around the API (they live here so that there is one library):
-#   api_build                    build the Release API when a source changed since its last build, with progress
-#   json_field FIELD             print FIELD of the JSON object on stdin (the admin CLI's --json output)
-#   demo_setup DIR BASE_URL DATABASE_URL   migrate and set up make run's demo: DIR/env, DIR/postman_environment.json
+# _pg_* functions are this file's own.
 #
 # DIR is a cluster directory: DIR/data (PGDATA), DIR/run (unix socket), DIR/postgres.log and
 # DIR/password (the superuser's password, generated once, mode 600).
@@ -27,6 +27,12 @@
 # As root: postgres refuses to run as root, so initdb and pg_ctl run as the `postgres` user and the
 # cluster belongs to it. When that user cannot reach DIR (say a clone under /root, mode 700), the
 # cluster moves to /tmp/roofkit-pg-<hash of DIR> and DIR/LOCATION records where it went.
+
+if [ -z "${ROOFKIT_LIB:-}" ]; then
+  # shellcheck source=scripts/lib.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+  return
+fi
 
 PG_SUPERUSER=roofkit
 
@@ -40,35 +46,6 @@ _pg_as_owner() {
   else
     "$@"
   fi
-}
-
-# apt-get needs root: sudo when we are not. Another install on the machine (a second make test, CI) holds the
-# dpkg lock for a while: wait for it up to 10 minutes instead of failing at once.
-_pg_apt() {
-  if _pg_is_root; then
-    env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"
-  else
-    _pg_say "need root or sudo to run: apt-get $*"
-    return 1
-  fi
-}
-
-# Install Debian packages; refresh the package lists only when a plain install fails.
-apt_install() {
-  _pg_apt install -y -qq --no-install-recommends "$@" >&2 ||
-    { _pg_apt update -qq >&2 && _pg_apt install -y -qq --no-install-recommends "$@" >&2; }
-}
-
-# Install the Debian package of each named command (same name) that is not on PATH.
-ensure_commands() {
-  local tool
-  for tool in "$@"; do
-    command -v "$tool" >/dev/null 2>&1 && continue
-    _pg_say "installing $tool (apt-get)"
-    apt_install "$tool"
-  done
 }
 
 # Print the bin directory of the newest PostgreSQL found (a dir with initdb, pg_ctl, psql, pg_isready).
@@ -101,9 +78,7 @@ pg_ensure_installed() {
   bin=$(_pg_find_bin) || true
   if [ -z "$bin" ] || ! _pg_has_contrib "$bin"; then
     _pg_say "PostgreSQL (with contrib) not found; installing it with apt-get"
-    # stdout stays clean for the callers' own output (admin commands print keys there).
-    _pg_apt update -qq >&2 || return 1
-    _pg_apt install -y -qq --no-install-recommends postgresql postgresql-contrib >&2 || return 1
+    apt_install postgresql postgresql-contrib || return 1
     bin=$(_pg_find_bin) || true
   fi
   if [ -z "$bin" ]; then
@@ -114,22 +89,8 @@ pg_ensure_installed() {
   export PG_BIN
 }
 
-pg_free_port() {
-  if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-    return
-  fi
-  # No python: try random high ports until one refuses connections.
-  local port
-  for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      printf '%s\n' "$port"
-      return 0
-    fi
-  done
-  return 1
-}
+# The name the scripts knew first; one mechanism for every port (lib.sh).
+pg_free_port() { free_port; }
 
 _pg_abspath() { realpath -m -- "$1"; }
 
@@ -227,7 +188,7 @@ pg_start() {
   cluster=$(_pg_prepare_dir "$dir") || return 1
 
   if [ ! -s "$dir/password" ]; then
-    (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/password") || return 1
+    (umask 077 && random_hex 24 >"$dir/password") || return 1
   fi
   PG_PASSWORD=$(cat "$dir/password")
   PG_CLUSTER=$cluster PG_DATA=$cluster/data PG_LOG=$cluster/postgres.log
@@ -297,7 +258,7 @@ pg_remove() {
 }
 
 # psql as the superuser over TCP, the same way the API connects.
-_pg_psql() {
+pg_psql() {
   PGPASSWORD=$PG_PASSWORD PGCONNECT_TIMEOUT=10 "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 \
     -h 127.0.0.1 -p "$PG_PORT" -U "$PG_SUPERUSER" "$@"
 }
@@ -308,8 +269,8 @@ pg_create_db() {
     _pg_say "pg_create_db: bad database name '$name'"
     return 1
   fi
-  if [ -z "$(_pg_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'")" ]; then
-    _pg_psql -d postgres -c "CREATE DATABASE $name" || return 1
+  if [ -z "$(pg_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'")" ]; then
+    pg_psql -d postgres -c "CREATE DATABASE $name" || return 1
   fi
 }
 
@@ -317,51 +278,29 @@ pg_uri() {
   printf 'postgresql://%s:%s@127.0.0.1:%s/%s\n' "$PG_SUPERUSER" "$PG_PASSWORD" "$PG_PORT" "${1:?pg_uri DBNAME}"
 }
 
-# --- the API --------------------------------------------------------------------------------------------------
-
-ROOFKIT_API_PROJECT=src/RoofKit.Api/RoofKit.Api.csproj
-ROOFKIT_API_DLL=src/RoofKit.Api/bin/Release/net10.0/RoofKit.Api.dll
-
-# Build the Release API (from the repository root) only when it is missing or a file it is built from is newer than
-# the stamp of its last build; the build shows its progress on stderr. The stamp is taken when a build starts, so a
-# file saved during a build makes the next call build again. `make test` builds into the same directory: that leaves
-# the stamp alone, which costs at most one needless (incremental) build.
-api_build() {
-  local stamp=${ROOFKIT_API_DLL%/*}/.roofkit-build-stamp changed inputs=(src) f
-  for f in Directory.Build.props Directory.Packages.props global.json .editorconfig nuget.config NuGet.Config; do
-    if [ -e "$f" ]; then inputs+=("$f"); fi
-  done
-  if [ -f "$ROOFKIT_API_DLL" ] && [ -f "$stamp" ]; then
-    changed=$(find "${inputs[@]}" \( -name bin -o -name obj \) -prune -o -type f -newer "$stamp" -print -quit)
-    if [ -z "$changed" ]; then
-      printf 'build: the API is up to date (nothing under src/ changed since its last build)\n' >&2
-      return 0
-    fi
-    printf 'build: %s changed; building the API (Release)\n' "$changed" >&2
-  else
-    printf 'build: building the API (Release); a first build restores packages and takes a minute or two\n' >&2
-  fi
-  mkdir -p "${ROOFKIT_API_DLL%/*}"
-  touch "$stamp.next"
-  if ! dotnet build "$ROOFKIT_API_PROJECT" -c Release -nologo -v minimal >&2; then
-    rm -f "$stamp.next"
+pg_make_replica() {
+  local dir cluster
+  dir=$(_pg_abspath "${1:?pg_make_replica DIR}")
+  [ -f "$(pg_cluster_dir "$dir")/data/PG_VERSION" ] && return 0
+  if [ -z "${PG_PORT:-}" ] || [ -z "${PG_PASSWORD:-}" ]; then
+    _pg_say "pg_make_replica: start the primary first"
     return 1
   fi
-  mv -f "$stamp.next" "$stamp"
-}
-
-# Print one field of the JSON object on stdin (the admin CLI's --json output): json_field key.
-json_field() {
-  python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "${1:?json_field FIELD}"
-}
-
-# What `make run` serves, set up the way it sets it up (make test's newman check calls this too): migrations, then
-# the API's demo command, which seeds the demo workspaces once and writes their keys to DIR/env (shell) and
-# DIR/postman_environment.json (Postman). Needs ConnectionStrings__Default and ASPNETCORE_CONTENTROOT exported.
-demo_setup() {
-  local dir=${1:?demo_setup DIR BASE_URL DATABASE_URL} base_url=${2:?demo_setup DIR BASE_URL DATABASE_URL}
-  local database_url=${3:?demo_setup DIR BASE_URL DATABASE_URL}
-  dotnet "$ROOFKIT_API_DLL" migrate &&
-    dotnet "$ROOFKIT_API_DLL" demo --env-file "$dir/env" --postman-env "$dir/postman_environment.json" \
-      --base-url "$base_url" --database-url "$database_url"
+  _pg_say "pg_basebackup -R from 127.0.0.1:$PG_PORT into $dir"
+  mkdir -p "$dir" || return 1
+  # The copy has the primary's superuser and password.
+  (umask 077 && printf '%s' "$PG_PASSWORD" >"$dir/password") || return 1
+  cluster=$(_pg_prepare_dir "$dir") || return 1
+  _pg_as_owner rm -rf "$cluster/data"
+  # -R writes standby.signal and primary_conninfo (with this password) into the copy; -X stream brings the WAL of the
+  # copy's own duration along, so that it starts consistent.
+  if ! _pg_as_owner env PGPASSWORD="$PG_PASSWORD" "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" \
+    -U "$PG_SUPERUSER" -D "$cluster/data" -R -X stream -c fast >"$dir/basebackup.log" 2>&1; then
+    _pg_say "pg_basebackup failed:"
+    tail -n 20 "$dir/basebackup.log" >&2
+    return 1
+  fi
+  # Long reads on the standby (a 10,000-row export) are not cancelled by the primary's vacuum of rows they see.
+  printf '\n# a streaming replica (pg_make_replica)\nhot_standby = on\nhot_standby_feedback = on\n' |
+    _pg_as_owner tee -a "$cluster/data/postgresql.conf" >/dev/null
 }

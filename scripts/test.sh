@@ -3,13 +3,14 @@
 # The cluster lives in a temp dir on a free port (so it can run beside `make run`) and is removed
 # on exit. Tests get ROOFKIT_TEST_DATABASE_URL (database `postgres`) and create their own databases.
 # Extra `dotnet test` arguments: scripts/test.sh --filter X, or TEST_ARGS='--filter "X"'.
+# E2E=1 adds the checks of scripts/e2e.sh to a run with arguments, E2E=0 leaves them out of a whole run, and
+# E2E=only runs them alone (no dotnet test; the Release API is built when a source changed).
 # The last line of output is always `tests: N passed, N failed`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# shellcheck source=scripts/pg.sh
-source scripts/pg.sh
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # No build nodes that outlive the run (in CI they can hold the job's output pipe open).
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
 if [ $# -eq 0 ] && [ -n "${TEST_ARGS:-}" ]; then
@@ -23,39 +24,43 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/roofkit-test.XXXXXX")
 chmod 711 "$tmp"
 summary_printed=0
 test_pid=
-# shellcheck disable=SC2317  # runs from the traps below
+# shellcheck disable=SC2317  # runs when the script ends (on_exit)
 cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  trap '' INT TERM   # a second Ctrl-C must not leave the cluster behind
   if [ -n "$test_pid" ] && kill -0 "$test_pid" 2>/dev/null; then
     kill -TERM "$test_pid" 2>/dev/null || true
     wait "$test_pid" 2>/dev/null || true
   fi
   pg_remove "$tmp/pg" >/dev/null 2>&1 || true
   rm -rf -- "$tmp"
+  release_ports
   # Failed before the tests ran (cluster did not start, interrupted): still end with the summary.
   if [ "$summary_printed" = 0 ]; then
     echo "tests: 0 passed, 0 failed"
-    [ "$rc" -ne 0 ] || rc=1
+    [ "$EXIT_CODE" -ne 0 ] || EXIT_CODE=1
   fi
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
-pg_start "$tmp/pg" "$(pg_free_port)" fast   # prints the log tail itself when it fails
+run_e2e=${E2E:-}
+if [ -z "$run_e2e" ]; then
+  if [ $# -eq 0 ]; then run_e2e=1; else run_e2e=0; fi
+fi
+
+pg_start "$tmp/pg" "$(free_port)" fast   # prints the log tail itself when it fails
 ROOFKIT_TEST_DATABASE_URL=$(pg_uri postgres)
 export ROOFKIT_TEST_DATABASE_URL
 echo "test: PostgreSQL on 127.0.0.1:$PG_PORT (fsync off)" >&2
 
 # A child plus `wait`: bash runs the traps only while it waits, so Ctrl-C / SIGTERM clean up at once.
 dotnet_rc=0
-dotnet test RoofKit.sln -c Release --logger trx --results-directory "$tmp/results" "$@" &
-test_pid=$!
-wait "$test_pid" || dotnet_rc=$?
-test_pid=
+if [ "$run_e2e" = only ]; then
+  api_build   # what dotnet test would have built for e2e.sh
+else
+  dotnet test RoofKit.sln -c Release --logger trx --results-directory "$tmp/results" "$@" &
+  test_pid=$!
+  wait "$test_pid" || dotnet_rc=$?
+  test_pid=
+fi
 
 # Sum the <Counters passed=".." failed=".."/> of every trx file (one per test project).
 passed=0 failed=0 files=0
@@ -69,7 +74,9 @@ while IFS= read -r -d '' trx; do
 done < <(find "$tmp/results" -name '*.trx' -print0 2>/dev/null)
 
 rc=0
-if [ "$files" -eq 0 ]; then
+if [ "$run_e2e" = only ]; then
+  :   # no dotnet test to count
+elif [ "$files" -eq 0 ]; then
   echo "test: dotnet test produced no trx file (no test project, or the build failed)" >&2
   rc=1
 elif [ "$dotnet_rc" -ne 0 ] || [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then
@@ -78,11 +85,7 @@ fi
 
 # The checks against a live server (scripts/e2e.sh: OpenAPI lint, Swagger UI in Chromium, the Postman collection),
 # each counted as one test. They run with a whole run (no dotnet test arguments); E2E=1 forces them, E2E=0 skips them.
-run_e2e=${E2E:-}
-if [ -z "$run_e2e" ]; then
-  if [ $# -eq 0 ]; then run_e2e=1; else run_e2e=0; fi
-fi
-if [ "$run_e2e" = 1 ]; then
+if [ "$run_e2e" = 1 ] || [ "$run_e2e" = only ]; then
   e2e_rc=0
   E2E_SUMMARY="$tmp/e2e-summary" scripts/e2e.sh &
   test_pid=$!

@@ -47,7 +47,10 @@ public static class DependencyInjection
             .ConfigureApiBehaviorOptions(options => options.SuppressModelStateInvalidFilter = true);
         services.ConfigureHttpJsonOptions(options => ApiJson.Configure(options.SerializerOptions));
 
-        services.AddExceptionHandler<ApiExceptionHandler>();
+        // One instance for both of its callers: the exception handler middleware, and the authentication challenge,
+        // which answers a failed authentication itself instead of throwing.
+        services.AddSingleton<ApiExceptionHandler>();
+        services.AddSingleton<Microsoft.AspNetCore.Diagnostics.IExceptionHandler>(provider => provider.GetRequiredService<ApiExceptionHandler>());
         services.AddProblemDetails();
 
         services.AddResponseCompression(options =>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RoofKit.Application.Common.Interfaces;
+using RoofKit.Infrastructure.ApiKeys;
 using RoofKit.Infrastructure.Health;
 using RoofKit.Infrastructure.Persistence;
 using RoofKit.Infrastructure.RateLimiting;
@@ -58,6 +59,8 @@ public static class DependencyInjection
         services.AddSingleton<ISyncHorizon, SyncHorizonReader>();
         services.AddSingleton<IExportSlots, ExportSlots>();
         services.AddSingleton<ConnectionPools>();
+        services.Configure<ApiKeyCacheOptions>(configuration.GetSection(ApiKeyCacheOptions.SectionName));
+        services.AddSingleton<ApiKeyCache>();
         return services;
     }
 
@@ -65,6 +68,16 @@ public static class DependencyInjection
     public static IServiceCollection AddInfrastructureBackgroundServices(this IServiceCollection services)
     {
         services.AddHostedService<RateLimitCounterCleanup>();
+        // Its own connection, outside the pools: it is held for the instance's lifetime, and its LISTEN must never
+        // be handed to a request.
+        services.AddHostedService(provider =>
+        {
+            var listener = ConnectionStrings.Parse(PrimaryConnectionString(provider.GetRequiredService<IConfiguration>()));
+            listener.Pooling = false;
+            listener.ApplicationName = $"{listener.ApplicationName ?? "roofkit-api"}-keys";
+            listener.Timeout = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectTimeoutSeconds;
+            return ActivatorUtilities.CreateInstance<ApiKeyChangeListener>(provider, NpgsqlDataSource.Create(listener.ConnectionString));
+        });
         services.AddSingleton<DeletionRetentionPurge>();
         services.AddHostedService(provider => provider.GetRequiredService<DeletionRetentionPurge>());
         return services;
@@ -109,6 +122,10 @@ public static class DependencyInjection
         // preparing them server-side after two uses saves PostgreSQL the parse and plan each time.
         builder.MaxAutoPrepare = 32;
         builder.AutoPrepareMinUsages = 2;
+        // No statement here sets session state (isolation and locks are per transaction), so a connection going back
+        // to the pool need not be reset: the reset was a statement of its own, prepended to every request's first
+        // statement on each connection (ADR-010).
+        builder.NoResetOnClose = true;
         // The pool's name in Npgsql's metrics; without one Npgsql names it by the connection string (host, database, user).
         return new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = applicationName }.Build();
     }

@@ -74,11 +74,13 @@ public sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var failure = Context.Items[FailureItem] as ApiKeyAuthenticationException
             ?? new ApiKeyAuthenticationException(missing: true, invalidAuthBucket: null);
-        throw failure;
+        // Answered here rather than thrown: a challenge also runs when ASP.NET Core re-executes the pipeline for an
+        // exception, and a throw from there escaped every handler and reached Kestrel's log as "unhandled" at Error.
+        await Context.RequestServices.GetRequiredService<ApiExceptionHandler>().TryHandleAsync(Context, failure, Context.RequestAborted);
     }
 
     private async Task<AuthenticateResult> FailAsync(bool missing)

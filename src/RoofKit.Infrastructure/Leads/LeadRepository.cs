@@ -39,8 +39,7 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
             LIMIT @Take
             """;
         await using var connection = await read.OpenConnectionAsync(request.ReadAfterWal, cancellationToken);
-        var rows = connection.QueryUnbufferedAsync<Lead>(sql, parameters);
-        await foreach (var lead in rows.WithCancellation(cancellationToken))
+        await foreach (var lead in connection.StreamAsync<Lead>(sql, parameters, null, cancellationToken))
         {
             yield return lead;
         }
@@ -98,7 +97,7 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
             ORDER BY l.updated_at, l.id
             LIMIT @RowCount
             """;
-        await foreach (var lead in connection.QueryUnbufferedAsync<Lead>(sql, parameters, transaction).WithCancellation(cancellationToken))
+        await foreach (var lead in connection.StreamAsync<Lead>(sql, parameters, transaction, cancellationToken))
         {
             await onRow(lead);
         }

@@ -37,7 +37,7 @@ public sealed class DeletionRepository(ReadDataSource read) : IDeletionRepositor
             LIMIT @Take
             """;
         await using var connection = await read.OpenConnectionAsync(request.ReadAfterWal, cancellationToken);
-        await foreach (var deletion in connection.QueryUnbufferedAsync<LeadDeletion>(sql, parameters).WithCancellation(cancellationToken))
+        await foreach (var deletion in connection.StreamAsync<LeadDeletion>(sql, parameters, null, cancellationToken))
         {
             yield return deletion;
         }

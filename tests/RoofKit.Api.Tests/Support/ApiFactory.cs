@@ -30,6 +30,9 @@ public sealed class ApiFactory(
                 ["Sync:SettleLagSeconds"] = "0",
                 // Every first page reads the database's open transactions itself, so tests see each one exactly.
                 ["Sync:HorizonMaxAgeMilliseconds"] = "0",
+                // Every request reads its key, so a test that revokes a key and asks again at once sees it refused
+                // without waiting for the change notification; ApiKeyCacheTests run the cache itself.
+                ["ApiKeys:CacheMaxAgeSeconds"] = "0",
                 ["Network:TrustedProxies:0"] = "127.0.0.1",
                 ["Logging:LogLevel:Default"] = "Warning",
                 // Every instance would listen on the one metrics port; the tests of /metrics give theirs a free one.
