@@ -52,7 +52,6 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || die "no nginx after installing it"
 [ -x "$PG_BIN/pg_basebackup" ] || die "no pg_basebackup in $PG_BIN"
 
-# shellcheck disable=SC2016  # $1 belongs to the inner bash
 for port in "$PORT_BASE" $(for i in "${instances[@]}"; do api_port "$i"; done); do
   if port_in_use 127.0.0.1 "$port"; then die "127.0.0.1:$port is in use (is make cluster already running?)"; fi
 done
