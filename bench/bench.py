@@ -826,6 +826,24 @@ def main():
     section.note("The CPU-bound rate ratio is the rate ratio to expect when the server CPU is the limit: the "
                  "database's CPU per pgbench transaction over the API's and the database's CPU per API request.")
 
+    # The cost of one small request against the HTTP stack's own: one client, limit=1, against /healthz.
+    say(f"  one client: GET /api/v1/leads?limit=1 vs GET /healthz, 5 s each, {SYNC_RUNS} interleaved runs")
+    small_url, health_url = f"{BASE_URL}/api/v1/leads?limit=1", f"{BASE_URL}/healthz"
+    wrk(small_url, 1, 1, 2)   # warm-up
+    small_p50, health_p50, small_ratios = [], [], []
+    for run in range(SYNC_RUNS):
+        small_p50.append(wrk(small_url, 1, 1, 5)[1][50])
+        health_p50.append(wrk(health_url, 1, 1, 5)[1][50])
+        small_ratios.append(small_p50[-1] / health_p50[-1])
+        say(f"  run {run + 1}/{SYNC_RUNS}: limit=1 p50 {small_p50[-1]:.3f} ms, /healthz p50 {health_p50[-1]:.3f} ms")
+    section.add(Figure("one client, limit=1: p50 latency", "ms", small_p50, 3))
+    section.add(Figure("one client, GET /healthz: p50 latency", "ms", health_p50, 3))
+    small = section.add(Figure("limit=1 p50 / /healthz p50 (per interleaved pair)", "x", small_ratios))
+    section.goal("one client, limit=1: p50 <= 2x the p50 of GET /healthz", small.median <= 2.0,
+                 f"median ratio {small.median:.2f}x")
+    section.note("wrk -t1 -c1 -d5s --latency, one kept-alive connection. /healthz is the same HTTP stack with two "
+                 "trivial queries (one per pool) instead of authentication, the rate-limit counter and the page query.")
+
     # 7. Search ----------------------------------------------------------------------------------------------
     section = Section(7, f"Search on the {total:,}-lead workspace (GET /api/v1/leads?search=...&limit=50)")
     sections.append(section)
@@ -868,7 +886,7 @@ def main():
 
     info["load_end"] = load_average()
     say(f"load average at the end: {info['load_end']}")
-    report = render(info, total, sections)
+    report = render(info, total, sections, previous_run(RESULTS))
     with open(RESULTS, "w") as results_file:
         results_file.write(report)
     results["sections"] = [s.to_json() for s in sections]
@@ -882,7 +900,23 @@ def main():
     say(f"wrote {RESULTS} and {OUT}/results.json")
 
 
-def render(info, total, sections):
+def previous_run(path):
+    """The goals table, date, load and commit of the report this run replaces, for the before/after table."""
+    try:
+        with open(path) as report:
+            text = report.read()
+    except FileNotFoundError:
+        return None
+    field = lambda name: (re.search(rf"^\| {re.escape(name)} \| (.*) \|$", text, re.M) or [None, "?"])[1]
+    goals = {}
+    for number, goal, measured, status in re.findall(r"^\| (\d+) \| (.+?) \| (.+?) \| (met|\*\*missed\*\*) \|$",
+                                                   text, re.M):
+        goals[goal] = (measured, status.strip("*"))
+    return {"date": field("date"), "load": field("load average (1, 5, 15 min) at start"), "commit": field("commit"),
+            "goals": goals}
+
+
+def render(info, total, sections, previous=None):
     goals = [(s, text, met, measured) for s in sections for text, met, measured in s.goals]
     lines = [
         "# RoofKit Partner API: benchmark results",
@@ -927,6 +961,17 @@ def render(info, total, sections):
         lines.append(f"| {section.number} | {section.title.split(' (')[0]}: {text} | {measured} | "
                      f"{'met' if met else '**missed**'} |")
     lines.append("")
+    if previous and previous["goals"]:
+        lines += ["## Before and after", "",
+                  f"Before: the report this run replaced ({previous['date']}, commit {previous['commit']}, load average "
+                  f"at start {previous['load']}). After: this run (load average at start {info['load_start']}).", "",
+                  "| goal | before | after |", "|---|---|---|"]
+        for section, text, met, measured in goals:
+            goal = f"{section.title.split(' (')[0]}: {text}"
+            before, status = previous["goals"].get(goal, ("not measured", ""))
+            lines.append(f"| {goal} | {before}{f' ({status})' if status else ''} | {measured} "
+                         f"({'met' if met else 'missed'}) |")
+        lines.append("")
     for section in sections:
         lines.append(section.markdown())
     return "\n".join(lines).rstrip() + "\n"

@@ -227,7 +227,7 @@ RoofKit cluster (Ctrl-C stops all of it)
   clients ──> nginx          $BASE_URL   (X-Forwarded-For = the client's address; from $PROXY_ADDRESS)
 $(for i in "${instances[@]}"; do printf '              ├─> API %s       http://127.0.0.1:%s   log %s/api%s.log, metrics :%s\n' "$i" "$(api_port "$i")" "$CLUSTER_DIR" "$i" "$(metrics_port "$i")"; done)
   keys, counters, export slots ─> primary   127.0.0.1:$PG_PRIMARY_PORT
-  leads, deletions, stages     ─> replica   127.0.0.1:$PG_REPLICA_PORT (streaming; sync pages wait for its replay, ADR-009)
+  leads, deletions, stages     ─> replica   127.0.0.1:$PG_REPLICA_PORT (streaming; sync pages wait for its replay, ADR-011)
   env: source $CLUSTER_ENV   (ROOFKIT_BASE_URL, both database URLs, the demo keys)
 
 EOF

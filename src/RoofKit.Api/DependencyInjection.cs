@@ -5,10 +5,11 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.ResponseCompression;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using RoofKit.Api.Authentication;
 using RoofKit.Api.Errors;
 using RoofKit.Api.Formatters;
-using RoofKit.Api.Infrastructure;
+using RoofKit.Api.Http;
 using RoofKit.Api.Observability;
 using RoofKit.Api.OpenApi;
 using RoofKit.Application.Common.Interfaces;
@@ -24,14 +25,12 @@ public static class DependencyInjection
         services.AddScoped<ICurrentApiKey, HttpCurrentApiKey>();
         services.AddSingleton<ILeadCsvEncoder, LeadCsvEncoder>();
 
-        // With a single scheme ASP.NET Core would make it the default and authenticate every request up front,
-        // outside the exception handler; only endpoints that require a key may authenticate, so /healthz and
-        // /docs never touch the invalid-auth bucket.
-        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         // AddAuthentication() would also register DataProtection, for cookies and remote sign-in; its key ring is created
         // at start and stored unencrypted, with a warning at every start. An API of Bearer keys protects nothing with it,
         // so only the core services and the one scheme are registered.
         services.AddAuthenticationCore();
+        // No default scheme, so that only endpoints that require a key authenticate (ExplicitSchemeProvider).
+        services.Replace(ServiceDescriptor.Singleton<IAuthenticationSchemeProvider, ExplicitSchemeProvider>());
         services.AddWebEncoders();
         new AuthenticationBuilder(services)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

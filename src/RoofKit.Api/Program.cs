@@ -1,6 +1,6 @@
 using RoofKit.Api;
 using RoofKit.Api.Cli;
-using RoofKit.Api.Infrastructure;
+using RoofKit.Api.Http;
 using RoofKit.Application;
 using RoofKit.Infrastructure;
 

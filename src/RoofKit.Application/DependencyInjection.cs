@@ -1,4 +1,3 @@
-using FluentValidation;
 using MediatR;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,12 +23,10 @@ public static class DependencyInjection
             .WithScopedLifetime());
 
         // The contract's order of checks (CONTRACT.md §4): scope and workspace (403), then the key's bucket
-        // (429), then validation (400), so a bad request still costs a request and carries the limit headers.
+        // (429); the handler parses its query (LeadQuery.Parse, 400) only after both, so a bad request still costs
+        // a request and carries the limit headers.
         services.AddScoped(typeof(IPipelineBehavior<,>), typeof(AuthorizationBehaviour<,>));
         services.AddScoped(typeof(IPipelineBehavior<,>), typeof(RateLimitBehaviour<,>));
-        services.AddScoped(typeof(IPipelineBehavior<,>), typeof(ValidationBehaviour<,>));
-
-        services.AddValidatorsFromAssemblyContaining<LeadQueryPlanner>(ServiceLifetime.Singleton);
 
         services.Configure<RateLimitOptions>(configuration.GetSection(RateLimitOptions.SectionName));
         services.Configure<CursorOptions>(configuration.GetSection(CursorOptions.SectionName));

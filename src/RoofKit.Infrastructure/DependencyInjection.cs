@@ -1,4 +1,3 @@
-using Dapper;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -6,12 +5,17 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using RoofKit.Application.Common.Interfaces;
+using RoofKit.Application.Leads.Common;
+using RoofKit.Application.StatusStages.Queries.ListStatusStages;
 using RoofKit.Infrastructure.ApiKeys;
 using RoofKit.Infrastructure.Health;
+using RoofKit.Infrastructure.Leads;
 using RoofKit.Infrastructure.Persistence;
 using RoofKit.Infrastructure.RateLimiting;
 using RoofKit.Infrastructure.Exports;
+using RoofKit.Infrastructure.Seeding;
 using RoofKit.Infrastructure.Sync;
+using RoofKit.Infrastructure.Workspaces;
 
 namespace RoofKit.Infrastructure;
 
@@ -19,7 +23,6 @@ public static class DependencyInjection
 {
     public static IServiceCollection AddInfrastructureServices(this IServiceCollection services, IConfiguration configuration)
     {
-        DefaultTypeMap.MatchNamesWithUnderscores = true;
         services.Configure<DatabaseOptions>(configuration.GetSection(DatabaseOptions.SectionName));
 
         services.AddSingleton(provider =>
@@ -36,7 +39,7 @@ public static class DependencyInjection
                 return new ReadDataSource(CreateDataSource(PrimaryConnectionString(configuration), options, options.ReadMaxPoolSize, "roofkit-api-read"));
             }
 
-            // Sync pages the replica cannot serve yet go to the primary, through a read pool of their own (ADR-009).
+            // Sync pages the replica cannot serve yet go to the primary, through a read pool of their own (ADR-011).
             return new ReadDataSource(
                 CreateDataSource(replica, options, options.ReadMaxPoolSize, "roofkit-api-read"),
                 CreateDataSource(PrimaryConnectionString(configuration), options, options.ReadMaxPoolSize, "roofkit-api-read-primary"),
@@ -45,22 +48,27 @@ public static class DependencyInjection
         });
 
         // Repositories, stores and admin services are stateless over the data sources (the key store keeps
-        // only its last-used throttle), so one instance each serves every request.
-        services.Scan(scan => scan
-            .FromAssemblyOf<ReadDataSource>()
-            .AddClasses(classes => classes.Where(t =>
-                t.Name.EndsWith("Repository", StringComparison.Ordinal) || t.Name.EndsWith("Store", StringComparison.Ordinal)))
-            .AsImplementedInterfaces()
-            .WithSingletonLifetime()
-            .AddClasses(classes => classes.Where(t => t.Name.EndsWith("Admin", StringComparison.Ordinal) || t.Name.EndsWith("Seeder", StringComparison.Ordinal)))
-            .AsSelf()
-            .WithSingletonLifetime());
-        // The sync window's view of open transactions (ADR-006) and the export slots (ADR-007), named here.
+        // only its last-used throttle), so one instance each serves every request. Each is named here: a class
+        // that is not listed is not registered, whatever it is called.
+        services.AddSingleton<ILeadRepository, LeadRepository>();
+        services.AddSingleton<IDeletionRepository, DeletionRepository>();
+        services.AddSingleton<IStatusStageRepository, StatusStageRepository>();
+        services.AddSingleton<IApiKeyStore, ApiKeyStore>();
+        services.AddSingleton<IRateLimitStore, RateLimitStore>();
+        // The sync window's view of open transactions (ADR-006) and the export slots (ADR-007).
         services.AddSingleton<ISyncHorizon, SyncHorizonReader>();
         services.AddSingleton<IExportSlots, ExportSlots>();
-        services.AddSingleton<ConnectionPools>();
+        services.AddSingleton<IConnectionPools, ConnectionPools>();
+        // Keys seen lately, emptied on every key or workspace change (ADR-010).
         services.Configure<ApiKeyCacheOptions>(configuration.GetSection(ApiKeyCacheOptions.SectionName));
         services.AddSingleton<ApiKeyCache>();
+
+        // The admin CLI's services.
+        services.AddSingleton<WorkspaceAdmin>();
+        services.AddSingleton<ApiKeyAdmin>();
+        services.AddSingleton<LeadSeeder>();
+        services.AddSingleton(provider => new DatabaseMigrator(
+            Normalize(PrimaryConnectionString(configuration)), provider.GetRequiredService<ILogger<DatabaseMigrator>>()));
         return services;
     }
 
@@ -103,12 +111,12 @@ public static class DependencyInjection
         return services;
     }
 
-    public static string PrimaryConnectionString(IConfiguration configuration) =>
+    private static string PrimaryConnectionString(IConfiguration configuration) =>
         configuration.GetConnectionString("Default")
         ?? configuration["ROOFKIT_DATABASE_URL"]
         ?? throw new InvalidOperationException("Set ConnectionStrings:Default (or ROOFKIT_DATABASE_URL) to the PostgreSQL database.");
 
-    public static NpgsqlDataSource CreateDataSource(
+    private static NpgsqlDataSource CreateDataSource(
         string connectionString, DatabaseOptions options, int maxPoolSize, string applicationName)
     {
         var builder = ConnectionStrings.Parse(connectionString);
@@ -130,6 +138,6 @@ public static class DependencyInjection
         return new NpgsqlDataSourceBuilder(builder.ConnectionString) { Name = applicationName }.Build();
     }
 
-    /// <summary>The connection string with the settings above, for tools that take a string (DbUp).</summary>
-    public static string Normalize(string connectionString) => ConnectionStrings.Parse(connectionString).ConnectionString;
+    /// <summary>The connection string with the settings of <see cref="ConnectionStrings"/>, for tools that take a string (DbUp).</summary>
+    private static string Normalize(string connectionString) => ConnectionStrings.Parse(connectionString).ConnectionString;
 }

@@ -149,9 +149,7 @@ public static class AdminCli
 
         private async Task<int> MigrateAsync()
         {
-            var connectionString = RoofKit.Infrastructure.DependencyInjection.Normalize(
-                RoofKit.Infrastructure.DependencyInjection.PrimaryConnectionString(services.GetRequiredService<IConfiguration>()));
-            var applied = new DatabaseMigrator(connectionString, services.GetRequiredService<ILogger<DatabaseMigrator>>()).Migrate();
+            var applied = services.GetRequiredService<DatabaseMigrator>().Migrate();
             return await PrintAsync(new MigrateJson(applied), applied.Count == 0
                 ? "Database is up to date."
                 : $"Applied {applied.Count} migration(s): {string.Join(", ", applied)}");

@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using RoofKit.Api.Authentication;
 using RoofKit.Application.Common.Exceptions;
+using RoofKit.Application.Common.Interfaces;
 using RoofKit.Application.Common.RateLimiting;
-using RoofKit.Infrastructure.Persistence;
 
 namespace RoofKit.Api.Errors;
 
@@ -16,7 +16,7 @@ namespace RoofKit.Api.Errors;
 public sealed class ApiExceptionHandler(
     ILogger<ApiExceptionHandler> logger,
     TimeProvider clock,
-    ConnectionPools pools,
+    IConnectionPools pools,
     IOptions<JsonOptions> jsonOptions) : IExceptionHandler
 {
     private const string InternalMessage = "The server could not complete the request. Quote the request_id to support.";
@@ -106,15 +106,4 @@ public sealed class ApiExceptionHandler(
 
     private static ErrorBody Body(string code, string message, string? param, IReadOnlyList<ErrorDetail>? details) =>
         new(code, message, param, details, "");
-}
-
-/// <summary>The <c>X-RateLimit-*</c> headers of CONTRACT.md §4.</summary>
-public static class RateLimitHeaders
-{
-    public static void Write(HttpResponse response, RateLimitDecision decision)
-    {
-        response.Headers["X-RateLimit-Limit"] = decision.Limit.ToString(CultureInfo.InvariantCulture);
-        response.Headers["X-RateLimit-Remaining"] = decision.Remaining.ToString(CultureInfo.InvariantCulture);
-        response.Headers["X-RateLimit-Reset"] = decision.ResetAt.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-    }
 }

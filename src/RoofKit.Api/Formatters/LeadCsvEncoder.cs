@@ -1,10 +1,9 @@
 using System.Globalization;
 using CsvHelper;
 using Microsoft.Extensions.Options;
-using RoofKit.Api.Infrastructure;
+using RoofKit.Api.Http;
 using RoofKit.Application.Leads.Common;
 using RoofKit.Application.Leads.Queries.ExportLeads;
-using RoofKit.Domain.Leads;
 
 namespace RoofKit.Api.Formatters;
 

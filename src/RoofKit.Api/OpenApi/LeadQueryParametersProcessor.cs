@@ -3,7 +3,7 @@ using NJsonSchema;
 using NSwag;
 using NSwag.Generation.Processors;
 using NSwag.Generation.Processors.Contexts;
-using RoofKit.Api.Infrastructure;
+using RoofKit.Api.Http;
 using RoofKit.Application.Leads.Common;
 
 namespace RoofKit.Api.OpenApi;
@@ -17,13 +17,14 @@ public sealed class LeadQueryParametersProcessor : IOperationProcessor
 {
     public bool Process(OperationProcessorContext context)
     {
-        if (context.MethodInfo.GetCustomAttribute<LeadQueryParametersAttribute>() is not { } limits)
+        if (context.MethodInfo.GetCustomAttribute<LeadQueryParametersAttribute>() is not { } leadQuery)
         {
             return true;
         }
 
-        var known = limits.Deletions ? LeadQueryParameters.DeletionNames : LeadQueryParameters.Names;
-        var parameters = (limits.Deletions ? DescribeDeletions(limits) : Describe(limits)).Where(p => known.Contains(p.Name)).ToList();
+        var known = leadQuery.ParameterNames;
+        var limits = leadQuery.Limits;
+        var parameters = (leadQuery.Deletions ? DescribeDeletions(limits) : Describe(limits)).Where(p => known.Contains(p.Name)).ToList();
         if (!parameters.Select(p => p.Name).SequenceEqual(known))
         {
             throw new InvalidOperationException("OpenAPI: the documented query parameters differ from the endpoint's known names.");
@@ -37,11 +38,11 @@ public sealed class LeadQueryParametersProcessor : IOperationProcessor
         return true;
     }
 
-    private static List<OpenApiParameter> Describe(LeadQueryParametersAttribute limits) =>
+    private static List<OpenApiParameter> Describe(LeadQueryLimits limits) =>
     [
-        Query("source", "Case-insensitive exact match on the lead's UTM source.", Text(1, 255)),
-        Query("medium", "Case-insensitive exact match on the lead's UTM medium.", Text(1, 255)),
-        Query("campaign", "Case-insensitive exact match on the lead's UTM campaign.", Text(1, 255)),
+        Query("source", "Case-insensitive exact match on the lead's UTM source.", Text(LeadFilter.TextMinLength, LeadFilter.TextMaxLength)),
+        Query("medium", "Case-insensitive exact match on the lead's UTM medium.", Text(LeadFilter.TextMinLength, LeadFilter.TextMaxLength)),
+        Query("campaign", "Case-insensitive exact match on the lead's UTM campaign.", Text(LeadFilter.TextMinLength, LeadFilter.TextMaxLength)),
         Query("from", "Inclusive updated_at lower bound for incremental sync. RFC 3339 with an offset (`Z` or `+hh:mm`); "
             + "start the next sync run with the previous run's `X-Sync-Watermark`. Example: `2026-11-01T00:00:00Z`.",
             Timestamp()),
@@ -65,19 +66,19 @@ public sealed class LeadQueryParametersProcessor : IOperationProcessor
                 // What the API hands out (base64url); any other text is no cursor of this API (400 invalid_cursor).
                 Pattern = "^[A-Za-z0-9_-]+$",
             }),
-        Query("limit", $"Rows per response: 1 to {limits.MaxLimit}, default {limits.DefaultLimit}.",
+        Query("limit", $"Rows per response: 1 to {limits.Max}, default {limits.Default}.",
             new JsonSchema
             {
                 Type = JsonObjectType.Integer,
                 Format = JsonFormatStrings.Integer,
                 Minimum = 1,
-                Maximum = limits.MaxLimit,
-                Default = limits.DefaultLimit,
+                Maximum = limits.Max,
+                Default = limits.Default,
             },
-            Math.Min(limits.DefaultLimit, 100)),
+            Math.Min(limits.Default, 100)),
     ];
 
-    private static List<OpenApiParameter> DescribeDeletions(LeadQueryParametersAttribute limits) =>
+    private static List<OpenApiParameter> DescribeDeletions(LeadQueryLimits limits) =>
     [
         Query("from", "Inclusive deleted_at lower bound. RFC 3339 with an offset; start each run with the previous run's "
             + "`X-Sync-Watermark`. Older than the retention (30 days by default) is 410 `sync_expired`. Example: `2026-11-01T00:00:00Z`.",
@@ -87,7 +88,7 @@ public sealed class LeadQueryParametersProcessor : IOperationProcessor
         .. Describe(limits).Where(p => p.Name is "cursor" or "limit"),
     ];
 
-    /// <summary>A text filter as the validator takes it: a length in characters, no control characters.</summary>
+    /// <summary>A text filter as the parser takes it: a length in characters, no control characters.</summary>
     private static JsonSchema Text(int minLength, int maxLength) => new()
     {
         Type = JsonObjectType.String,
@@ -97,7 +98,7 @@ public sealed class LeadQueryParametersProcessor : IOperationProcessor
     };
 
     /// <summary>
-    /// What the validator takes for <c>from</c> and <c>to</c> (<c>LeadFilter.TryParseTimestamp</c>): from
+    /// What the parser takes for <c>from</c> and <c>to</c> (<c>LeadFilter.TryParseTimestamp</c>): from
     /// <c>2026-11-27T10:15:00Z</c> to seven fraction digits and an offset, <c>2026-11-27T10:15:00.1234567+02:00</c>.
     /// </summary>
     private static JsonSchema Timestamp() =>

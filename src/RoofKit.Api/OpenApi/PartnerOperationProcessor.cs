@@ -9,7 +9,7 @@ using NSwag.Generation.Processors;
 using NSwag.Generation.Processors.Contexts;
 using RoofKit.Api.Errors;
 using RoofKit.Api.Formatters;
-using RoofKit.Api.Infrastructure;
+using RoofKit.Api.Http;
 using RoofKit.Application.Common.RateLimiting;
 using RoofKit.Application.Common.Security;
 using RoofKit.Application.Leads.Queries.ExportLeads;
@@ -59,7 +59,7 @@ public sealed class PartnerOperationProcessor(string publicBaseUrl) : IOperation
         if (leadQuery is not null)
         {
             operation.Responses["400"] = Error("Request payload, query, or required header is invalid.", error,
-                [.. RateLimitHeaders(rateLimit), RequestId()], OpenApiExamples.BadRequest(leadQuery.MaxLimit));
+                [.. RateLimitHeaders(rateLimit), RequestId()], OpenApiExamples.BadRequest(leadQuery.Limits.Max));
         }
 
         if (leadQuery is { Deletions: true })
@@ -210,17 +210,20 @@ public sealed class PartnerOperationProcessor(string publicBaseUrl) : IOperation
         type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Task<>) ? type.GetGenericArguments()[0] : type;
 
     /// <summary>
-    /// The scope and default rate limit of the MediatR request whose response the action returns (one request per
-    /// response type).
+    /// The scope and default rate limit of the MediatR request the action sends: the one its
+    /// <see cref="LeadQueryParametersAttribute"/> names, else the one whose response the action returns (one request
+    /// per response type).
     /// </summary>
     private static (string Scope, RateLimitRule RateLimit) RequestOf(MethodInfo method)
     {
         var response = UnwrapTask(method.ReturnType);
-        var requests = typeof(ListLeadsQuery).Assembly.GetTypes()
-            .Where(t => t is { IsAbstract: false, IsInterface: false }
-                && t.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IRequest<>)
-                    && i.GetGenericArguments()[0] == response))
-            .ToList();
+        List<Type> requests = method.GetCustomAttribute<LeadQueryParametersAttribute>() is { } leadQuery
+            ? [leadQuery.QueryType]
+            : typeof(ListLeadsQuery).Assembly.GetTypes()
+                .Where(t => t is { IsAbstract: false, IsInterface: false }
+                    && t.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IRequest<>)
+                        && i.GetGenericArguments()[0] == response))
+                .ToList();
         if (requests.Count != 1)
         {
             throw new InvalidOperationException(

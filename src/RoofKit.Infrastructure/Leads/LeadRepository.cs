@@ -4,7 +4,6 @@ using System.Text;
 using Dapper;
 using Npgsql;
 using RoofKit.Application.Leads.Common;
-using RoofKit.Domain.Leads;
 using RoofKit.Infrastructure.Persistence;
 
 namespace RoofKit.Infrastructure.Leads;
@@ -15,7 +14,7 @@ namespace RoofKit.Infrastructure.Leads;
 /// </summary>
 public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
 {
-    // Aliased to Lead's property names so the mapping holds whatever Dapper's global settings are.
+    // Aliased to Lead's property names: Dapper maps columns to properties by name, and no global setting changes that.
     private const string Columns = $"""
         l.id AS {nameof(Lead.Id)}, l.first_name AS {nameof(Lead.FirstName)}, l.last_name AS {nameof(Lead.LastName)},
         l.email AS {nameof(Lead.Email)}, l.phone AS {nameof(Lead.Phone)}, l.street AS {nameof(Lead.Street)},
@@ -110,44 +109,25 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
         parameters.Add("WorkspaceId", request.WorkspaceId);
         parameters.Add("UpTo", request.UpTo);
 
+        // Each filter given adds one condition on one parameter.
+        void And(string condition, string name, object? value)
+        {
+            if (value is not null)
+            {
+                sql.Append(" AND ").Append(condition);
+                parameters.Add(name, value);
+            }
+        }
+
         var filter = request.Filter;
-        if (filter.From is { } from)
-        {
-            sql.Append(" AND l.updated_at >= @From");
-            parameters.Add("From", from);
-        }
-
-        if (filter.Source is { } source)
-        {
-            sql.Append(" AND lower(l.source) = lower(@Source)");
-            parameters.Add("Source", source);
-        }
-
-        if (filter.Medium is { } medium)
-        {
-            sql.Append(" AND lower(l.medium) = lower(@Medium)");
-            parameters.Add("Medium", medium);
-        }
-
-        if (filter.Campaign is { } campaign)
-        {
-            sql.Append(" AND lower(l.campaign) = lower(@Campaign)");
-            parameters.Add("Campaign", campaign);
-        }
-
-        if (filter.StatusStageId is { } stage)
-        {
-            sql.Append(" AND l.status_stage_id = @StatusStageId");
-            parameters.Add("StatusStageId", stage);
-        }
-
-        if (filter.Search is { } search)
-        {
-            // lower() on both sides (search_text is lower-cased by the database), never .NET's case folding; with the
-            // workspace equality above, the (workspace_id, search_text) trigram index serves it.
-            sql.Append(" AND l.search_text LIKE '%' || lower(@Search) || '%'");
-            parameters.Add("Search", EscapeLike(search));
-        }
+        And("l.updated_at >= @From", "From", filter.From);
+        And("lower(l.source) = lower(@Source)", "Source", filter.Source);
+        And("lower(l.medium) = lower(@Medium)", "Medium", filter.Medium);
+        And("lower(l.campaign) = lower(@Campaign)", "Campaign", filter.Campaign);
+        And("l.status_stage_id = @StatusStageId", "StatusStageId", filter.StatusStageId);
+        // lower() on both sides (search_text is lower-cased by the database), never .NET's case folding; with the
+        // workspace equality above, the (workspace_id, search_text) trigram index serves it.
+        And("l.search_text LIKE '%' || lower(@Search) || '%'", "Search", filter.Search is { } search ? EscapeLike(search) : null);
 
         if (request.After is { } after)
         {

@@ -1,4 +1,5 @@
 using Npgsql;
+using RoofKit.Application.Common.Interfaces;
 
 namespace RoofKit.Infrastructure.Persistence;
 
@@ -7,7 +8,7 @@ namespace RoofKit.Infrastructure.Persistence;
 /// used, so after an outage each idle connection would fail one more request; once a request meets the outage, the
 /// idle connections of both pools are dropped and the next requests open fresh ones.
 /// </summary>
-public sealed class ConnectionPools(NpgsqlDataSource primary, ReadDataSource read)
+public sealed class ConnectionPools(NpgsqlDataSource primary, ReadDataSource read) : IConnectionPools
 {
     public void ClearIdleConnections()
     {

@@ -21,7 +21,7 @@ public sealed class DatabaseOptions
 
     /// <summary>
     /// With a read replica: how long a sync page waits for the replica to replay what its run's watermark promises
-    /// before it reads from the primary instead (ADR-009). Default 2000 ms.
+    /// before it reads from the primary instead (ADR-011). Default 2000 ms.
     /// </summary>
     public int ReplicaWaitMilliseconds { get; set; } = 2000;
 }

@@ -10,7 +10,7 @@ namespace RoofKit.Infrastructure.Persistence;
 /// With a replica, a sync page is served there only once the replica has replayed the primary's WAL up to the
 /// position its run's watermark was fixed at; a replica that does not get there within
 /// <c>Database:ReplicaWaitMilliseconds</c> is passed over for the primary (<paramref name="primaryFallback"/>, a read
-/// pool of its own on the primary), so a lagging replica costs time, never a row (ADR-009).
+/// pool of its own on the primary), so a lagging replica costs time, never a row (ADR-011).
 /// </summary>
 public sealed class ReadDataSource(
     NpgsqlDataSource dataSource,

@@ -16,7 +16,7 @@ namespace RoofKit.Infrastructure.Sync;
 /// page's query is as safe as one taken at it, since its <c>db_now</c> bounds the watermark (ADR-006).
 /// With a read replica it also reads the primary's WAL insert position, in a statement after the horizon's: every
 /// transaction that had ended when the horizon was read has its commit record below that position, which the
-/// replica must have replayed before it serves the run (ADR-009).
+/// replica must have replayed before it serves the run (ADR-011).
 /// </summary>
 public sealed class SyncHorizonReader(NpgsqlDataSource primary, ReadDataSource read, IOptions<SyncOptions> options) : ISyncHorizon
 {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using RoofKit.Api.Tests.Support;
 using static RoofKit.Api.Tests.Leads.ListLeadsApi;
+using static RoofKit.Api.Tests.Leads.LeadTruth;
 
 namespace RoofKit.Api.Tests.Leads;
 

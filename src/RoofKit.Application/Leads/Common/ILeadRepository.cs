@@ -1,13 +1,4 @@
-using RoofKit.Domain.Leads;
-
 namespace RoofKit.Application.Leads.Common;
-
-/// <summary>One keyset slice: a workspace's leads matching a filter, after a position, up to the sync watermark.</summary>
-/// <summary>
-/// One keyset slice to read. <paramref name="ReadAfterWal"/>: the primary's WAL position a read replica must have
-/// replayed before it serves the slice (ADR-009); 0 when reads go to the primary.
-/// </summary>
-public sealed record LeadSliceRequest(Guid WorkspaceId, LeadFilter Filter, KeysetPosition? After, DateTime UpTo, int Limit, long ReadAfterWal = 0);
 
 public interface ILeadRepository
 {

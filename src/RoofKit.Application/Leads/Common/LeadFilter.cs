@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 
 namespace RoofKit.Application.Leads.Common;
 
-/// <summary>The filters of a lead query, parsed. Times are UTC.</summary>
+/// <summary>The filters of a lead query, parsed (<see cref="LeadQuery.Parse"/>). Times are UTC.</summary>
 public sealed partial record LeadFilter(
     string? Source,
     string? Medium,
@@ -13,8 +13,13 @@ public sealed partial record LeadFilter(
     Guid? StatusStageId,
     string? Search)
 {
+    /// <summary>The bounds of <c>source</c>, <c>medium</c> and <c>campaign</c> (CONTRACT.md §6), for the parser and the OpenAPI document.</summary>
+    public const int TextMinLength = 1;
+
+    public const int TextMaxLength = 255;
+
     /// <summary>
-    /// The bounds of <c>search</c> (CONTRACT.md §6), for the validator and the OpenAPI document. A term shorter than a
+    /// The bounds of <c>search</c> (CONTRACT.md §6), for the parser and the OpenAPI document. A term shorter than a
     /// trigram gives the trigram index nothing to look up, so it would read the whole workspace.
     /// </summary>
     public const int SearchMinLength = 3;
@@ -22,16 +27,6 @@ public sealed partial record LeadFilter(
     public const int SearchMaxLength = 200;
 
     public static readonly LeadFilter None = new(null, null, null, null, null, null, null);
-
-    /// <summary>Parses validated parameters; call only after the validator accepted them.</summary>
-    public static LeadFilter Parse(LeadQueryParameters p) => new(
-        p.Source,
-        p.Medium,
-        p.Campaign,
-        p.From is null ? null : ParseTimestamp(p.From),
-        p.To is null ? null : ParseTimestamp(p.To),
-        p.StatusStageId is null ? null : Guid.ParseExact(p.StatusStageId, "D"),
-        p.Search);
 
     /// <summary>RFC 3339 date-time with a mandatory offset (<c>Z</c> or <c>+hh:mm</c>).</summary>
     /// <remarks>
@@ -55,9 +50,6 @@ public sealed partial record LeadFilter(
         utc = parsed.UtcDateTime;
         return true;
     }
-
-    public static DateTime ParseTimestamp(string value) =>
-        TryParseTimestamp(value, out var utc) ? utc : throw new FormatException("Not an RFC 3339 date-time with offset.");
 
     /// <summary>
     /// A request that carries a cursor may repeat the cursor's filters or leave them out; any filter it

@@ -3,41 +3,29 @@ using RoofKit.Application.Common.Interfaces;
 
 namespace RoofKit.Application.Leads.Common;
 
-/// <summary>A validated query turned into a slice to read and the means to continue after it.</summary>
-public sealed record LeadQueryPlan(LeadSliceRequest Slice, DateTime Watermark, CursorKind Kind)
-{
-    /// <summary>The WAL position the run's pages wait for on a read replica (ADR-009); the next cursor carries it.</summary>
-    public long ReadAfterWal => Slice.ReadAfterWal;
-}
-
 /// <summary>
-/// What list, export and the deletions feed share: parse the parameters, resolve the cursor against the caller's
-/// workspace and filters, fix the commit-safe sync window (first page) or take it from the cursor, and sign the
-/// next cursor.
+/// What list, export and the deletions feed share: from a parsed query (<see cref="LeadQuery"/>), resolve the cursor
+/// against the caller's workspace and filters, fix the commit-safe sync window (first page) or take it from the
+/// cursor, and sign the next cursor.
 /// </summary>
 public sealed class LeadQueryPlanner(
     ICurrentApiKey currentApiKey,
     LeadCursorProtector cursors,
     SyncWatermark syncWatermark)
 {
-    public async Task<LeadQueryPlan> PlanAsync(
-        LeadQueryParameters parameters, int defaultLimit, int maxLimit, CursorKind kind, CancellationToken cancellationToken)
+    public async Task<LeadQueryPlan> PlanAsync(LeadQuery query, CancellationToken cancellationToken)
     {
         var workspaceId = currentApiKey.Identity?.WorkspaceId
             ?? throw new InvalidOperationException("A lead query reached its handler without an authenticated API key.");
-        var requested = LeadFilter.Parse(parameters);
-        var limit = parameters.Limit is null
-            ? defaultLimit
-            : LeadQueryValidator<ILeadQuery>.TryParseLimit(parameters.Limit, maxLimit, out var l) ? l : defaultLimit;
-
-        if (parameters.Cursor is null)
+        var (requested, limit, kind) = (query.Filter, query.Limit, query.Kind);
+        if (query.Cursor is null)
         {
             var window = await syncWatermark.FixAsync(requested.To, cancellationToken);
             return new LeadQueryPlan(
                 new LeadSliceRequest(workspaceId, requested, null, window.Watermark, limit, window.ReadAfterWal), window.Watermark, kind);
         }
 
-        var cursor = cursors.Unprotect(parameters.Cursor, workspaceId, kind);
+        var cursor = cursors.Unprotect(query.Cursor, workspaceId, kind);
         if (requested.ConflictsWith(cursor.Filter))
         {
             throw new InvalidCursorException("The cursor was issued for other filters. Repeat the cursor's filters or leave them out.");

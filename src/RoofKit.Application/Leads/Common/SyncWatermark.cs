@@ -11,12 +11,6 @@ namespace RoofKit.Application.Leads.Common;
 /// that is not yet visible when W is fixed commits with a time at or after W, so a run that starts at
 /// <c>from=W</c> finds it (ADR-006).
 /// </summary>
-/// <summary>
-/// A run's window: its watermark, and the primary's WAL position a read replica must have replayed before it serves
-/// any page of the run (0: no replica, nothing to wait for; ADR-009).
-/// </summary>
-public readonly record struct SyncWindow(DateTime Watermark, long ReadAfterWal);
-
 public sealed class SyncWatermark(
     ISyncHorizon horizon,
     IOptions<SyncOptions> options,

@@ -202,7 +202,7 @@ public sealed class LeadCursorProtectorTests
     }
 
     [Test]
-    public void ShouldProduceACursorTheQueryValidatorAcceptsForTheLongestFilters()
+    public void ShouldProduceACursorTheQueryParserAcceptsForTheLongestFilters()
     {
         // Every text filter at its maximum length, in characters that JSON escapes to six bytes: the cursor the
         // API hands out must still be one it takes back.

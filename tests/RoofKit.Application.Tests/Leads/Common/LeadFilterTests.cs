@@ -53,12 +53,8 @@ public sealed class LeadFilterTests
     [Test]
     public void ShouldNotConflictWhenTheRequestRepeatsAFilterInAnotherCaseOrOffset()
     {
-        var repeated = LeadFilter.None with
-        {
-            Source = "GOOGLE",
-            Search = "Smith",
-            From = LeadFilter.ParseTimestamp("2026-01-01T02:00:00+02:00"),
-        };
+        LeadFilter.TryParseTimestamp("2026-01-01T02:00:00+02:00", out var from).Should().BeTrue();
+        var repeated = LeadFilter.None with { Source = "GOOGLE", Search = "Smith", From = from };
 
         repeated.ConflictsWith(CursorFilter).Should().BeFalse();
     }

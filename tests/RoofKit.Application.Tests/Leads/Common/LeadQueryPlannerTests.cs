@@ -192,7 +192,8 @@ public sealed class LeadQueryPlannerTests
         var first = planner.Plan(LeadQueryRequests.Parse(""), 50, 200);
         var cursor = planner.NextCursor(first, new KeysetPosition(DateTime.UnixEpoch, Guid.NewGuid()));
 
-        planner.Invoking(p => p.PlanAsync(LeadQueryRequests.Parse($"cursor={cursor}"), 100, 1000, CursorKind.Deletions, default)
+        planner.Invoking(p => p.PlanAsync(
+                    LeadQuery.Parse(LeadQueryRequests.Parse($"cursor={cursor}"), new LeadQueryLimits(100, 1000), CursorKind.Deletions), default)
                 .GetAwaiter().GetResult())
             .Should().Throw<InvalidCursorException>();
     }
@@ -212,7 +213,8 @@ public sealed class LeadQueryPlannerTests
 internal static class LeadQueryPlannerTestExtensions
 {
     public static LeadQueryPlan Plan(this LeadQueryPlanner planner, LeadQueryParameters parameters, int defaultLimit, int maxLimit) =>
-        planner.PlanAsync(parameters, defaultLimit, maxLimit, CursorKind.Leads, CancellationToken.None).GetAwaiter().GetResult();
+        planner.PlanAsync(LeadQuery.Parse(parameters, new LeadQueryLimits(defaultLimit, maxLimit), CursorKind.Leads), CancellationToken.None)
+            .GetAwaiter().GetResult();
 }
 
 /// <summary>Keeps the warnings a component logs, so a test can read them.</summary>

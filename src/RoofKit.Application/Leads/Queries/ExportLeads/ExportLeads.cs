@@ -13,35 +13,9 @@ namespace RoofKit.Application.Leads.Queries.ExportLeads;
 public sealed record ExportLeadsQuery(LeadQueryParameters Parameters) : IRequest<LeadExport>, ILeadQuery
 {
     public const int MaxLimit = 10_000;
-}
 
-/// <summary>
-/// One export segment. Its size, whether it is truncated and the next cursor are known before the first row (a
-/// probe in the segment's snapshot), so they go out as headers; the rows are read at the database's pace into the
-/// body, which the client receives at its own. It owns the body and the workspace's export slot; the response
-/// disposes it when it has been sent.
-/// </summary>
-public sealed class LeadExport(
-    IExportBody body, IAsyncDisposable slot, int rowCount, string? nextCursor, DateTime syncWatermark, DateTime generatedAt)
-    : IAsyncDisposable
-{
-    public IExportBody Body { get; } = body;
-
-    public int RowCount { get; } = rowCount;
-
-    public bool Truncated => NextCursor is not null;
-
-    public string? NextCursor { get; } = nextCursor;
-
-    public DateTime SyncWatermark { get; } = syncWatermark;
-
-    public DateTime GeneratedAt { get; } = generatedAt;
-
-    public async ValueTask DisposeAsync()
-    {
-        await Body.DisposeAsync();
-        await slot.DisposeAsync();
-    }
+    /// <summary>A segment is as long as it may be unless the partner asks for less.</summary>
+    public static LeadQueryLimits Limits => new(MaxLimit, MaxLimit);
 }
 
 public sealed class ExportLeadsQueryHandler(
@@ -50,8 +24,7 @@ public sealed class ExportLeadsQueryHandler(
 {
     public async Task<LeadExport> Handle(ExportLeadsQuery request, CancellationToken cancellationToken)
     {
-        var plan = await planner.PlanAsync(
-            request.Parameters, ExportLeadsQuery.MaxLimit, ExportLeadsQuery.MaxLimit, CursorKind.Leads, cancellationToken);
+        var plan = await planner.PlanAsync(LeadQuery.Parse(request), cancellationToken);
         var slot = await slots.TryClaimAsync(plan.Slice.WorkspaceId, cancellationToken) ?? throw new ConcurrencyLimitedException();
         IExportBody? body = null;
         try

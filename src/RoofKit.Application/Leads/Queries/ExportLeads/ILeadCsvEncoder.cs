@@ -1,4 +1,4 @@
-using RoofKit.Domain.Leads;
+using RoofKit.Application.Leads.Common;
 
 namespace RoofKit.Application.Leads.Queries.ExportLeads;
 
@@ -14,17 +14,4 @@ public interface ILeadCsvEncoder
     /// writer it is given. The body can be sent while rows are still being encoded.
     /// </summary>
     IExportBody Encode(Func<Func<Lead, ValueTask>, Task> produce, CancellationToken cancellationToken);
-}
-
-/// <summary>
-/// An export segment being encoded: in memory up to a threshold, in a temporary file past it. Disposing waits for
-/// the encoding to end and deletes the file.
-/// </summary>
-public interface IExportBody : IAsyncDisposable
-{
-    /// <summary>Ends when every row has been encoded; faults with the error that stopped the rows.</summary>
-    Task Completion { get; }
-
-    /// <summary>Sends the body, as it is encoded, to the end.</summary>
-    Task WriteToAsync(Stream destination, CancellationToken cancellationToken);
 }

@@ -11,30 +11,29 @@ namespace RoofKit.Application.Leads.Queries.ListDeletions;
 /// <summary>Leads deleted in a sync window (CONTRACT.md §6a); the parameters are <see cref="LeadQueryParameters.DeletionNames"/>.</summary>
 [RequiresScope(Scopes.LeadsRead)]
 [RateLimited("list_lead_deletions", RateLimitPolicy.List)]
-public sealed record ListDeletionsQuery(LeadQueryParameters Parameters) : IRequest<DeletionPage>, ILeadQuery
+public sealed record ListDeletionsQuery(LeadQueryParameters Parameters) : IRequest<SyncPage<DeletionPage>>, ILeadQuery
 {
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
-}
 
-/// <summary>One page of deletions; <see cref="SyncWatermark"/> goes to the <c>X-Sync-Watermark</c> header.</summary>
-public sealed record DeletionPage(
-    IReadOnlyList<LeadDeletion> Data,
-    bool HasMore,
-    string? NextCursor,
-    [property: System.Text.Json.Serialization.JsonIgnore] DateTime SyncWatermark);
+    public static LeadQueryLimits Limits => new(DefaultLimit, MaxLimit);
+
+    /// <summary>The lead filters are unknown parameters here.</summary>
+    public static IReadOnlyList<string> ParameterNames => LeadQueryParameters.DeletionNames;
+
+    public static CursorKind CursorKind => CursorKind.Deletions;
+}
 
 public sealed class ListDeletionsQueryHandler(
     LeadQueryPlanner planner,
     IDeletionRepository deletions,
     IOptions<SyncOptions> syncOptions,
     TimeProvider clock)
-    : IRequestHandler<ListDeletionsQuery, DeletionPage>
+    : IRequestHandler<ListDeletionsQuery, SyncPage<DeletionPage>>
 {
-    public async Task<DeletionPage> Handle(ListDeletionsQuery request, CancellationToken cancellationToken)
+    public async Task<SyncPage<DeletionPage>> Handle(ListDeletionsQuery request, CancellationToken cancellationToken)
     {
-        var plan = await planner.PlanAsync(
-            request.Parameters, ListDeletionsQuery.DefaultLimit, ListDeletionsQuery.MaxLimit, CursorKind.Deletions, cancellationToken);
+        var plan = await planner.PlanAsync(LeadQuery.Parse(request), cancellationToken);
 
         // Tombstones older than the retention are purged: an answer from before then could be silently incomplete.
         // A run without from asks for every kept tombstone, which is complete by definition.
@@ -46,6 +45,7 @@ public sealed class ListDeletionsQueryHandler(
 
         var (page, end) = await KeysetPage.ToListAsync(
             deletions.ReadAsync(plan.Slice, cancellationToken), plan.Slice.Limit, d => new KeysetPosition(d.DeletedAt, d.Id), cancellationToken);
-        return new DeletionPage(page, end.HasMore, end is { HasMore: true, Last: { } last } ? planner.NextCursor(plan, last) : null, plan.Watermark);
+        return new SyncPage<DeletionPage>(
+            new DeletionPage(page, end.HasMore, end is { HasMore: true, Last: { } last } ? planner.NextCursor(plan, last) : null), plan.Watermark);
     }
 }

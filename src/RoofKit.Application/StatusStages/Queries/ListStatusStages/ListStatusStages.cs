@@ -21,11 +21,6 @@ public sealed record StatusStageList(IReadOnlyList<StatusStage> Data)
     public const int MaxStages = 100;
 }
 
-public interface IStatusStageRepository
-{
-    Task<IReadOnlyList<StatusStage>> ListAsync(Guid workspaceId, CancellationToken cancellationToken);
-}
-
 public sealed class ListStatusStagesQueryHandler(ICurrentApiKey currentApiKey, IStatusStageRepository stages)
     : IRequestHandler<ListStatusStagesQuery, StatusStageList>
 {

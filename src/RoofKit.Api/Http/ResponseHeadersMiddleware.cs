@@ -1,7 +1,7 @@
 using RoofKit.Api.Errors;
 using RoofKit.Application.Common.RateLimiting;
 
-namespace RoofKit.Api.Infrastructure;
+namespace RoofKit.Api.Http;
 
 /// <summary>
 /// Headers every response carries: <c>X-Request-Id</c>, <c>X-Content-Type-Options</c>, and the rate-limit

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace RoofKit.Api.Infrastructure;
+namespace RoofKit.Api.Http;
 
 /// <summary>JSON as partners see it: snake_case names, nulls written, times as RFC 3339 UTC with milliseconds.</summary>
 public static class ApiJson

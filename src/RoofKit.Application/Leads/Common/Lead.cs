@@ -1,6 +1,10 @@
-namespace RoofKit.Domain.Leads;
+namespace RoofKit.Application.Leads.Common;
 
-/// <summary>A lead as partners see it: the export's columns, in the contract's order.</summary>
+/// <summary>
+/// A lead as partners see it, a row of the list's <c>data</c> and of the export: the lead's columns with its stage's
+/// name joined, in the contract's column order (the JSON's and the CSV's). The read side's shape, not an entity:
+/// the API never changes a lead.
+/// </summary>
 public sealed class Lead
 {
     public Guid Id { get; init; }

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http.Features;
 using RoofKit.Api.Errors;
 
-namespace RoofKit.Api.Infrastructure;
+namespace RoofKit.Api.Http;
 
 /// <summary>
 /// The limits on a request's URL and headers, enforced by the application so that a request over them gets the
