@@ -34,9 +34,19 @@ clean:
 	find src tests -mindepth 2 -maxdepth 2 -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} + 2>/dev/null || true
 	rm -rf TestResults
 
-## Stop the private cluster and delete .roofkit/ (database, demo keys, signing key).
+## Stop the private clusters (make run's, make cluster's) and delete .roofkit/ (databases, demo keys, signing key).
 clean-db:
-	@source scripts/lib.sh && pg_remove .roofkit/pg && rm -rf .roofkit
+	@source scripts/lib.sh && pg_remove .roofkit/pg && pg_remove .roofkit/cluster/replica && pg_remove .roofkit/cluster/primary && rm -rf .roofkit
+
+## The scale-out topology on one machine (CONTRACT.md §10): a PostgreSQL primary and a streaming replica, two Release
+## API instances, nginx in front on http://127.0.0.1:5090; writes .roofkit/cluster.env. Ctrl-C stops it. See docs/scaling.md.
+.PHONY: cluster cluster-test
+cluster:
+	@scripts/cluster.sh
+
+## Start a throwaway cluster (nginx on 5094), run the checks of tests/cluster/ through it, stop it (about two minutes).
+cluster-test:
+	@scripts/cluster-test.sh
 
 # --- bench and soak ---------------------------------------------------------------------------------
 
@@ -50,6 +60,12 @@ bench:
 .PHONY: soak
 soak:
 	@bench/soak.sh
+
+## List and export throughput through nginx with one and with two API instances on make cluster's topology.
+## Writes bench/CLUSTER.md (about two minutes; not part of make test).
+.PHONY: cluster-bench
+cluster-bench:
+	@bench/cluster.sh
 
 ## Real concurrent writers (transactions open 0-20 s) against a partner running the README's sync recipe, at
 ## SYNC_SIM_CHANGES (default 100,000) changes; fails on any row missing, stale or undeleted. Writes bench/SYNC.md.

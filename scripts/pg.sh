@@ -12,6 +12,8 @@
 #   pg_create_db NAME            create database NAME in the started cluster if missing
 #   pg_psql ARGS...              psql as the superuser over TCP to the started cluster (add -d NAME)
 #   pg_uri NAME                  postgresql://roofkit:PASSWORD@127.0.0.1:PORT/NAME
+#   pg_make_replica DIR          once: make DIR a streaming replica (pg_basebackup -R) of the cluster pg_start last
+#                                started; then pg_start DIR PORT starts it as a hot standby (make cluster)
 #   pg_free_port                 free_port of lib.sh: a free TCP port on 127.0.0.1, reserved for this script
 #   pg_cluster_dir DIR           where DIR's cluster really lives
 #
@@ -274,4 +276,31 @@ pg_create_db() {
 
 pg_uri() {
   printf 'postgresql://%s:%s@127.0.0.1:%s/%s\n' "$PG_SUPERUSER" "$PG_PASSWORD" "$PG_PORT" "${1:?pg_uri DBNAME}"
+}
+
+pg_make_replica() {
+  local dir cluster
+  dir=$(_pg_abspath "${1:?pg_make_replica DIR}")
+  [ -f "$(pg_cluster_dir "$dir")/data/PG_VERSION" ] && return 0
+  if [ -z "${PG_PORT:-}" ] || [ -z "${PG_PASSWORD:-}" ]; then
+    _pg_say "pg_make_replica: start the primary first"
+    return 1
+  fi
+  _pg_say "pg_basebackup -R from 127.0.0.1:$PG_PORT into $dir"
+  mkdir -p "$dir" || return 1
+  # The copy has the primary's superuser and password.
+  (umask 077 && printf '%s' "$PG_PASSWORD" >"$dir/password") || return 1
+  cluster=$(_pg_prepare_dir "$dir") || return 1
+  _pg_as_owner rm -rf "$cluster/data"
+  # -R writes standby.signal and primary_conninfo (with this password) into the copy; -X stream brings the WAL of the
+  # copy's own duration along, so that it starts consistent.
+  if ! _pg_as_owner env PGPASSWORD="$PG_PASSWORD" "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" \
+    -U "$PG_SUPERUSER" -D "$cluster/data" -R -X stream -c fast >"$dir/basebackup.log" 2>&1; then
+    _pg_say "pg_basebackup failed:"
+    tail -n 20 "$dir/basebackup.log" >&2
+    return 1
+  fi
+  # Long reads on the standby (a 10,000-row export) are not cancelled by the primary's vacuum of rows they see.
+  printf '\n# a streaming replica (pg_make_replica)\nhot_standby = on\nhot_standby_feedback = on\n' |
+    _pg_as_owner tee -a "$cluster/data/postgresql.conf" >/dev/null
 }

@@ -34,8 +34,17 @@ public static class DependencyInjection
         {
             var options = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             var replica = configuration.GetConnectionString("ReadReplica");
-            var connectionString = string.IsNullOrWhiteSpace(replica) ? PrimaryConnectionString(configuration) : replica;
-            return new ReadDataSource(CreateDataSource(connectionString, options, options.ReadMaxPoolSize, "roofkit-api-read"));
+            if (string.IsNullOrWhiteSpace(replica))
+            {
+                return new ReadDataSource(CreateDataSource(PrimaryConnectionString(configuration), options, options.ReadMaxPoolSize, "roofkit-api-read"));
+            }
+
+            // Sync pages the replica cannot serve yet go to the primary, through a read pool of their own (ADR-011).
+            return new ReadDataSource(
+                CreateDataSource(replica, options, options.ReadMaxPoolSize, "roofkit-api-read"),
+                CreateDataSource(PrimaryConnectionString(configuration), options, options.ReadMaxPoolSize, "roofkit-api-read-primary"),
+                TimeSpan.FromMilliseconds(options.ReplicaWaitMilliseconds),
+                provider.GetRequiredService<ILogger<ReadDataSource>>());
         });
 
         // Repositories, stores and admin services are stateless over the data sources (the key store keeps

@@ -37,7 +37,7 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
             ORDER BY l.updated_at, l.id
             LIMIT @Take
             """;
-        await using var connection = await read.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await read.OpenConnectionAsync(request.ReadAfterWal, cancellationToken);
         await foreach (var lead in connection.StreamAsync<Lead>(sql, parameters, null, cancellationToken))
         {
             yield return lead;
@@ -69,7 +69,7 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
             """;
 
         // One snapshot for the probe and the rows, so the row count the headers promise is the count that follows.
-        await using var connection = await read.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await read.OpenConnectionAsync(request.ReadAfterWal, cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         var ends = (await connection.QueryAsync<ProbeRow>(
             new CommandDefinition(probeSql, parameters, transaction, cancellationToken: cancellationToken))).AsList();

@@ -18,4 +18,10 @@ public sealed class DatabaseOptions
 
     /// <summary>Connections for reading leads, deletions and stages (the read pool), on the replica when one is set.</summary>
     public int ReadMaxPoolSize { get; set; } = 30;
+
+    /// <summary>
+    /// With a read replica: how long a sync page waits for the replica to replay what its run's watermark promises
+    /// before it reads from the primary instead (ADR-011). Default 2000 ms.
+    /// </summary>
+    public int ReplicaWaitMilliseconds { get; set; } = 2000;
 }

@@ -1,3 +1,5 @@
+using Dapper;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace RoofKit.Infrastructure.Persistence;
@@ -5,8 +7,73 @@ namespace RoofKit.Infrastructure.Persistence;
 /// <summary>
 /// The read side's data source, a pool of its own (ADR-007): on the replica when <c>ConnectionStrings:ReadReplica</c>
 /// is set, else on the primary. However busy it is, the control pool (keys, counters) still has its connections.
+/// With a replica, a sync page is served there only once the replica has replayed the primary's WAL up to the
+/// position its run's watermark was fixed at; a replica that does not get there within
+/// <c>Database:ReplicaWaitMilliseconds</c> is passed over for the primary (<paramref name="primaryFallback"/>, a read
+/// pool of its own on the primary), so a lagging replica costs time, never a row (ADR-011).
 /// </summary>
-public sealed class ReadDataSource(NpgsqlDataSource dataSource)
+public sealed class ReadDataSource(
+    NpgsqlDataSource dataSource,
+    NpgsqlDataSource? primaryFallback = null,
+    TimeSpan replicaWait = default,
+    ILogger<ReadDataSource>? logger = null)
 {
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(10);
+
+    // Replaying a commit record makes it visible on the standby before pg_last_wal_replay_lsn() moves past it, and the
+    // check runs as a statement of its own, before the statement (or transaction) whose snapshot serves the page.
+    private const string ReplayedSql = """
+        SELECT CASE WHEN pg_is_in_recovery() THEN (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint END
+        """;
+
     public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    /// <summary>True when reads go to a replica (and the sync window must wait for its replay).</summary>
+    public bool IsReplica => primaryFallback is not null;
+
+    /// <summary>
+    /// A connection whose next snapshot holds every transaction committed on the primary before WAL position
+    /// <paramref name="readAfterWal"/> (0: any connection of the read pool will do).
+    /// </summary>
+    public async Task<NpgsqlConnection> OpenConnectionAsync(long readAfterWal, CancellationToken cancellationToken)
+    {
+        var connection = await DataSource.OpenConnectionAsync(cancellationToken);
+        if (primaryFallback is null || readAfterWal <= 0)
+        {
+            return connection;
+        }
+
+        try
+        {
+            var deadline = DateTime.UtcNow + replicaWait;
+            while (true)
+            {
+                var replayed = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(ReplayedSql, cancellationToken: cancellationToken));
+                // NULL: not in recovery (promoted, or the "replica" is a primary): it has everything it ever received.
+                if (replayed is null || replayed.Value >= readAfterWal)
+                {
+                    return connection;
+                }
+
+                if (DateTime.UtcNow >= deadline)
+                {
+                    logger?.LogWarning(
+                        "The read replica has replayed the WAL to {Replayed} but a sync page needs {Required} ({LagBytes} bytes behind); "
+                        + "serving it from the primary",
+                        replayed.Value, readAfterWal, readAfterWal - replayed.Value);
+                    break;
+                }
+
+                await Task.Delay(Poll, cancellationToken);
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+
+        await connection.DisposeAsync();
+        return await primaryFallback.OpenConnectionAsync(cancellationToken);
+    }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using RoofKit.Application.Common.Interfaces;
 using RoofKit.Application.Leads.Common;
+using RoofKit.Infrastructure.Persistence;
 
 namespace RoofKit.Infrastructure.Sync;
 
@@ -13,8 +14,11 @@ namespace RoofKit.Infrastructure.Sync;
 /// runs in a transaction of its own, because PostgreSQL snapshots the activity view once per transaction.
 /// One reading serves every first page of the next <c>Sync:HorizonMaxAgeMilliseconds</c>: a reading taken before a
 /// page's query is as safe as one taken at it, since its <c>db_now</c> bounds the watermark (ADR-006).
+/// With a read replica it also reads the primary's WAL insert position, in a statement after the horizon's: every
+/// transaction that had ended when the horizon was read has its commit record below that position, which the
+/// replica must have replayed before it serves the run (ADR-011).
 /// </summary>
-public sealed class SyncHorizonReader(NpgsqlDataSource primary, IOptions<SyncOptions> options) : ISyncHorizon
+public sealed class SyncHorizonReader(NpgsqlDataSource primary, ReadDataSource read, IOptions<SyncOptions> options) : ISyncHorizon
 {
     private readonly Lock gate = new();
     private Task<SyncHorizon>? reading;
@@ -45,9 +49,15 @@ public sealed class SyncHorizonReader(NpgsqlDataSource primary, IOptions<SyncOpt
     private async Task<SyncHorizon> ReadFreshAsync(CancellationToken cancellationToken)
     {
         const string sql = "SELECT db_now AS DatabaseNow, oldest_xact_start AS OldestTransactionStart, oldest_pid AS OldestTransactionPid FROM sync_horizon()";
+        // pg_current_wal_insert_lsn(), not pg_current_wal_lsn(): with asynchronous commit a transaction is visible
+        // once its commit record is inserted, before it is written out.
+        const string walSql = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint";
         await using var connection = await primary.OpenConnectionAsync(cancellationToken);
         var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(sql, cancellationToken: cancellationToken));
-        return new SyncHorizon(row.DatabaseNow, row.OldestTransactionStart, row.OldestTransactionPid);
+        var wal = read.IsReplica
+            ? await connection.ExecuteScalarAsync<long>(new CommandDefinition(walSql, cancellationToken: cancellationToken))
+            : 0;
+        return new SyncHorizon(row.DatabaseNow, row.OldestTransactionStart, row.OldestTransactionPid, wal);
     }
 
     private sealed record Row(DateTime DatabaseNow, DateTime? OldestTransactionStart, int? OldestTransactionPid);

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using RoofKit.Application.Common.Exceptions;
 
@@ -37,7 +38,7 @@ public sealed class LeadCursorProtector
     public string Protect(LeadCursor cursor, CursorKind kind = CursorKind.Leads)
     {
         var payload = JsonSerializer.SerializeToUtf8Bytes(
-            new Payload(cursor.WorkspaceId, cursor.After.UpdatedAt.Ticks, cursor.After.Id, cursor.Watermark.Ticks, cursor.Filter));
+            new Payload(cursor.WorkspaceId, cursor.After.UpdatedAt.Ticks, cursor.After.Id, cursor.Watermark.Ticks, cursor.Filter, cursor.ReadAfterWal));
         var bytes = new byte[1 + payload.Length + MacLength];
         bytes[0] = (byte)kind;
         payload.CopyTo(bytes, 1);
@@ -81,7 +82,7 @@ public sealed class LeadCursorProtector
             throw new InvalidCursorException();
         }
 
-        if (payload is null || payload.Ws != workspaceId || payload.F is null || !IsTicks(payload.U) || !IsTicks(payload.W))
+        if (payload is null || payload.Ws != workspaceId || payload.F is null || !IsTicks(payload.U) || !IsTicks(payload.W) || payload.L < 0)
         {
             throw new InvalidCursorException();
         }
@@ -90,10 +91,14 @@ public sealed class LeadCursorProtector
             payload.Ws,
             new KeysetPosition(new DateTime(payload.U, DateTimeKind.Utc), payload.I),
             new DateTime(payload.W, DateTimeKind.Utc),
-            payload.F);
+            payload.F,
+            payload.L);
     }
 
     private static bool IsTicks(long ticks) => ticks >= DateTime.MinValue.Ticks && ticks <= DateTime.MaxValue.Ticks;
 
-    private sealed record Payload(Guid Ws, long U, Guid I, long W, LeadFilter F);
+    // L is left out when 0, so that a cursor without a replica is byte for byte what it was before ADR-011.
+    private sealed record Payload(
+        Guid Ws, long U, Guid I, long W, LeadFilter F,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] long L = 0);
 }

@@ -20,8 +20,9 @@ public sealed class LeadQueryPlanner(
         var (requested, limit, kind) = (query.Filter, query.Limit, query.Kind);
         if (query.Cursor is null)
         {
-            var watermark = await syncWatermark.FixAsync(requested.To, cancellationToken);
-            return new LeadQueryPlan(new LeadSliceRequest(workspaceId, requested, null, watermark, limit), watermark, kind);
+            var window = await syncWatermark.FixAsync(requested.To, cancellationToken);
+            return new LeadQueryPlan(
+                new LeadSliceRequest(workspaceId, requested, null, window.Watermark, limit, window.ReadAfterWal), window.Watermark, kind);
         }
 
         var cursor = cursors.Unprotect(query.Cursor, workspaceId, kind);
@@ -31,11 +32,11 @@ public sealed class LeadQueryPlanner(
         }
 
         return new LeadQueryPlan(
-            new LeadSliceRequest(workspaceId, cursor.Filter, cursor.After, cursor.Watermark, limit),
+            new LeadSliceRequest(workspaceId, cursor.Filter, cursor.After, cursor.Watermark, limit, cursor.ReadAfterWal),
             cursor.Watermark,
             kind);
     }
 
     public string NextCursor(LeadQueryPlan plan, KeysetPosition last) =>
-        cursors.Protect(new LeadCursor(plan.Slice.WorkspaceId, last, plan.Watermark, plan.Slice.Filter), plan.Kind);
+        cursors.Protect(new LeadCursor(plan.Slice.WorkspaceId, last, plan.Watermark, plan.Slice.Filter, plan.ReadAfterWal), plan.Kind);
 }

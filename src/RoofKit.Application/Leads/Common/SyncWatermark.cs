@@ -22,7 +22,7 @@ public sealed class SyncWatermark(
     private readonly Lock warned = new();
     private (int? Pid, DateTime Start, DateTime At)? lastWarning;
 
-    public async Task<DateTime> FixAsync(DateTime? to, CancellationToken cancellationToken)
+    public async Task<SyncWindow> FixAsync(DateTime? to, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var watermark = now - TimeSpan.FromSeconds(options.Value.SettleLagSeconds);
@@ -45,7 +45,7 @@ public sealed class SyncWatermark(
         // The lag of the window itself; a client's own `to` is its choice, not a lag.
         metrics.WatermarkLag(database.DatabaseNow - watermark);
         // to is inclusive and kept as given: cutting it could only make the next run start a little early, never late.
-        return to is { } t && t < watermark ? t : watermark;
+        return new SyncWindow(to is { } t && t < watermark ? t : watermark, database.WalPosition);
     }
 
     /// <summary>

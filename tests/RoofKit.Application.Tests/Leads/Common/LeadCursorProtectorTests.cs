@@ -45,6 +45,26 @@ public sealed class LeadCursorProtectorTests
     }
 
     [Test]
+    public void ShouldRoundTripTheReplicaWalPosition()
+    {
+        var protector = Protector();
+        var cursor = Sample with { ReadAfterWal = 0x1_6B42_1E0L };
+
+        protector.Unprotect(protector.Protect(cursor), Workspace).ReadAfterWal.Should().Be(0x1_6B42_1E0L);
+    }
+
+    [Test]
+    public void ShouldLeaveTheWalPositionOutWithoutAReplica()
+    {
+        var text = Protector().Protect(Sample);
+        var bytes = Base64Url.DecodeFromChars(text);
+        var json = Encoding.UTF8.GetString(bytes, 1, bytes.Length - 1 - 32);
+
+        json.Should().NotContain("\"L\"");
+        Protector().Unprotect(text, Workspace).ReadAfterWal.Should().Be(0);
+    }
+
+    [Test]
     public void ShouldRoundTripACursorWithoutFilters()
     {
         var protector = Protector();
