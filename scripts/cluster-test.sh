@@ -39,7 +39,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 started=$(date +%s)
-CLUSTER_DIR=$tmp/cluster CLUSTER_ENV=$tmp/cluster.env \
+# The workspace's export slots (4 by default) are lifted, so that in the 75 concurrent exports the key's bucket alone
+# decides which are served: exactly the bucket's remaining count, the rest 429 rate_limited.
+Exports__MaxConcurrentPerWorkspace=1000 CLUSTER_DIR=$tmp/cluster CLUSTER_ENV=$tmp/cluster.env \
   CLUSTER_PORT_BASE=${CLUSTER_TEST_PORT_BASE:-5094} CLUSTER_PG_PORT=${CLUSTER_TEST_PG_PORT:-5443} \
   scripts/cluster.sh >"$tmp/cluster.log" 2>&1 &
 cluster_pid=$!

@@ -4,7 +4,8 @@
 # on exit. Tests get ROOFKIT_TEST_DATABASE_URL (database `postgres`) and create their own databases.
 # Extra `dotnet test` arguments: scripts/test.sh --filter X, or TEST_ARGS='--filter "X"'.
 # E2E=1 adds the checks of scripts/e2e.sh to a run with arguments, E2E=0 leaves them out of a whole run, and
-# E2E=only runs them alone (no dotnet test; the Release API is built when a source changed).
+# E2E=only runs them alone (no dotnet test; the Release API is built when a source changed). CLUSTER=1|0|only does
+# the same for the checks of scripts/cluster-test.sh (make cluster-test).
 # The last line of output is always `tests: N passed, N failed`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -41,10 +42,14 @@ cleanup() {
 }
 on_exit cleanup
 
-run_e2e=${E2E:-}
-if [ -z "$run_e2e" ]; then
-  if [ $# -eq 0 ]; then run_e2e=1; else run_e2e=0; fi
-fi
+# The live checks run with a whole run (no dotnet test arguments) unless told otherwise; one of them asked for
+# alone ("only") runs without dotnet test and without the other.
+whole=0
+if [ $# -eq 0 ]; then whole=1; fi
+live_only=0
+if [ "${E2E:-}" = only ] || [ "${CLUSTER:-}" = only ]; then live_only=1 whole=0; fi
+run_e2e=${E2E:-$whole}
+run_cluster=${CLUSTER:-$whole}
 
 pg_start "$tmp/pg" "$(free_port)" fast   # prints the log tail itself when it fails
 ROOFKIT_TEST_DATABASE_URL=$(pg_uri postgres)
@@ -53,8 +58,8 @@ echo "test: PostgreSQL on 127.0.0.1:$PG_PORT (fsync off)" >&2
 
 # A child plus `wait`: bash runs the traps only while it waits, so Ctrl-C / SIGTERM clean up at once.
 dotnet_rc=0
-if [ "$run_e2e" = only ]; then
-  api_build   # what dotnet test would have built for e2e.sh
+if [ "$live_only" = 1 ]; then
+  api_build   # what dotnet test would have built for the live checks
 else
   dotnet test RoofKit.sln -c Release --logger trx --results-directory "$tmp/results" "$@" &
   test_pid=$!
@@ -74,7 +79,7 @@ while IFS= read -r -d '' trx; do
 done < <(find "$tmp/results" -name '*.trx' -print0 2>/dev/null)
 
 rc=0
-if [ "$run_e2e" = only ]; then
+if [ "$live_only" = 1 ]; then
   :   # no dotnet test to count
 elif [ "$files" -eq 0 ]; then
   echo "test: dotnet test produced no trx file (no test project, or the build failed)" >&2
@@ -83,19 +88,32 @@ elif [ "$dotnet_rc" -ne 0 ] || [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then
   rc=1
 fi
 
-# The checks against a live server (scripts/e2e.sh: OpenAPI lint, Swagger UI in Chromium, the Postman collection),
-# each counted as one test. They run with a whole run (no dotnet test arguments); E2E=1 forces them, E2E=0 skips them.
-if [ "$run_e2e" = 1 ] || [ "$run_e2e" = only ]; then
-  e2e_rc=0
-  E2E_SUMMARY="$tmp/e2e-summary" scripts/e2e.sh &
+# Runs a script of checks against live servers, each check counted as one test: the script writes "PASSED FAILED"
+# to the file named by its summary variable; no summary means it died before it could count.
+live_checks() {
+  local summary_var=$1 script=$2 summary script_rc=0 script_passed=0 script_failed=1
+  summary="$tmp/${script##*/}.summary"
+  env "$summary_var=$summary" "$script" &
   test_pid=$!
-  wait "$test_pid" || e2e_rc=$?
+  wait "$test_pid" || script_rc=$?
   test_pid=
-  e2e_passed=0 e2e_failed=1   # no summary: the script died before it could count
-  if [ -s "$tmp/e2e-summary" ]; then read -r e2e_passed e2e_failed <"$tmp/e2e-summary"; fi
-  passed=$((passed + e2e_passed))
-  failed=$((failed + e2e_failed))
-  if [ "$e2e_rc" -ne 0 ] || [ "$e2e_failed" -gt 0 ]; then rc=1; fi
+  if [ -s "$summary" ]; then read -r script_passed script_failed <"$summary"; fi
+  passed=$((passed + script_passed))
+  failed=$((failed + script_failed))
+  if [ "$script_rc" -ne 0 ] || [ "$script_failed" -gt 0 ]; then rc=1; fi
+}
+
+# The checks against a live server (scripts/e2e.sh: OpenAPI lint, Swagger UI in Chromium, the Postman collection).
+# They run with a whole run (no dotnet test arguments); E2E=1 forces them, E2E=0 skips them.
+if [ "$run_e2e" = 1 ] || [ "$run_e2e" = only ]; then
+  live_checks E2E_SUMMARY scripts/e2e.sh
+fi
+
+# The checks of make cluster-test (scripts/cluster-test.sh: nginx, two instances, a streaming replica; exact limits,
+# true client addresses, a paused replica, an instance killed), with a whole run too; CLUSTER=1 forces them,
+# CLUSTER=0 skips them, CLUSTER=only runs them alone.
+if [ "$run_cluster" = 1 ] || [ "$run_cluster" = only ]; then
+  live_checks CLUSTER_SUMMARY scripts/cluster-test.sh
 fi
 echo "tests: $passed passed, $failed failed"
 summary_printed=1

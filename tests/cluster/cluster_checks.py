@@ -170,15 +170,16 @@ def check_export_bucket():
     for r in results:
         label = str(r.status) if r.status == 200 else f"{r.status} {r.code()}"
         by[label] = by.get(label, 0) + 1
-    passed_bucket = sum(1 for r in results if not (r.status == 429 and r.code() == "rate_limited"))
+    served = by.get("200", 0)
     upstreams = sorted({r.header("X-RoofKit-Upstream") for r in results})
-    unexpected = {k: v for k, v in by.items() if k not in ("200", "429 rate_limited", "429 concurrency_limited")}
+    # make cluster-test lifts the workspace's export slots (Exports__MaxConcurrentPerWorkspace), so that the bucket
+    # alone decides: every request it lets through is served.
+    unexpected = {k: v for k, v in by.items() if k not in ("200", "429 rate_limited")}
     assert not unexpected, f"unexpected answers {unexpected}"
-    assert passed_bucket == remaining, f"{passed_bucket} passed the bucket, {remaining} were left ({by})"
+    assert served == remaining, f"{served} served, {remaining} were left in the bucket ({by})"
     after = get("/api/v1/leads/export?limit=1", key)
     assert after.status == 429 and after.code() == "rate_limited", f"after: {after.status} {after.code()}"
-    return (f"{remaining} left in the bucket, 75 at once: {passed_bucket} passed it ({by}), "
-            f"served by {upstreams}; the workspace's 4 export slots refuse the rest as concurrency_limited")
+    return f"{remaining} left in the bucket, 75 at once: {served} served, the rest 429 rate_limited ({by}), served by {upstreams}"
 
 
 def check_client_address():
