@@ -77,7 +77,7 @@ public sealed class ListLeadsTests : ApiTestBase
         }
 
         await using var connection = await Db.OpenConnectionAsync();
-        var rows = (await connection.QueryAsync<DbLead>(DbLead.Sql + " WHERE l.id = ANY(@ids)", new { ids = page.Ids.ToArray() }))
+        var rows = (await connection.QueryAsync<RoofKit.Application.Leads.Common.Lead>(DbLead.Sql + " WHERE l.id = ANY(@ids)", new { ids = page.Ids.ToArray() }))
             .ToDictionary(r => r.Id);
         rows.Should().HaveCount(50);
         foreach (var lead in page.Data)
@@ -598,7 +598,8 @@ public sealed class ListLeadsTests : ApiTestBase
     /// <summary>A query string and the ground truth it must match; built once the fixture's data exists.</summary>
     public sealed record FilterCase(bool MatchesSome, Func<FilterContext, (string Query, LeadTruth Truth)> Build);
 
-    private sealed class DbLead
+    /// <summary>The database's own rows, read into the partner shape by a query of the test's own.</summary>
+    private static class DbLead
     {
         public const string Sql = """
             SELECT l.id AS Id, l.first_name AS FirstName, l.last_name AS LastName, l.email AS Email, l.phone AS Phone,
@@ -607,23 +608,5 @@ public sealed class ListLeadsTests : ApiTestBase
                    l.notes AS Notes, l.created_at AS CreatedAt, l.updated_at AS UpdatedAt
             FROM leads l LEFT JOIN status_stages s ON s.id = l.status_stage_id
             """;
-
-        public Guid Id { get; init; }
-        public string? FirstName { get; init; }
-        public string? LastName { get; init; }
-        public string? Email { get; init; }
-        public string? Phone { get; init; }
-        public string? Street { get; init; }
-        public string? City { get; init; }
-        public string? Region { get; init; }
-        public string? PostalCode { get; init; }
-        public string? Source { get; init; }
-        public string? Medium { get; init; }
-        public string? Campaign { get; init; }
-        public Guid? StatusStageId { get; init; }
-        public string? StatusStageName { get; init; }
-        public string? Notes { get; init; }
-        public DateTime CreatedAt { get; init; }
-        public DateTime UpdatedAt { get; init; }
     }
 }
