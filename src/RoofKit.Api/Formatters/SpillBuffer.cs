@@ -203,7 +203,16 @@ public sealed class SpillBuffer(int memoryThreshold, string directory) : Stream
     {
         if (file is null)
         {
-            Directory.CreateDirectory(directory);
+            // Only this user may list or open what an export spills (partners' rows).
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
             var handle = System.IO.File.OpenHandle(
                 Path.Combine(directory, $"export-{Guid.NewGuid():N}.csv.tmp"),
                 FileMode.CreateNew,

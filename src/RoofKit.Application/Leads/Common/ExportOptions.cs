@@ -20,6 +20,12 @@ public sealed class ExportOptions
     /// </summary>
     public int BufferInMemoryBytes { get; set; } = 256 * 1024;
 
-    /// <summary>Where segments past <see cref="BufferInMemoryBytes"/> spill; each file is deleted when its response ends.</summary>
-    public string TemporaryDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "roofkit-exports");
+    /// <summary>
+    /// Where segments past <see cref="BufferInMemoryBytes"/> spill; each file is deleted when its response ends. The
+    /// default is the user's own (<c>$TMPDIR/roofkit-exports-&lt;user&gt;</c>): a directory of that name left by
+    /// another user of the machine (say an earlier run as root) would refuse this one's files mid-export.
+    /// </summary>
+    public string TemporaryDirectory { get; set; } = DefaultTemporaryDirectory;
+
+    public static string DefaultTemporaryDirectory => Path.Combine(Path.GetTempPath(), $"roofkit-exports-{Environment.UserName}");
 }
