@@ -34,15 +34,17 @@ public static class DependencyInjection
         {
             var options = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             var replica = configuration.GetConnectionString("ReadReplica");
+            var primary = PrimaryConnectionString(configuration);
+            var reads = CreateDataSource(string.IsNullOrWhiteSpace(replica) ? primary : replica, options, options.ReadMaxPoolSize, "roofkit-api-read");
             if (string.IsNullOrWhiteSpace(replica))
             {
-                return new ReadDataSource(CreateDataSource(PrimaryConnectionString(configuration), options, options.ReadMaxPoolSize, "roofkit-api-read"));
+                return new ReadDataSource(reads);
             }
 
             // Sync pages the replica cannot serve yet go to the primary, through a read pool of their own (ADR-011).
             return new ReadDataSource(
-                CreateDataSource(replica, options, options.ReadMaxPoolSize, "roofkit-api-read"),
-                CreateDataSource(PrimaryConnectionString(configuration), options, options.ReadMaxPoolSize, "roofkit-api-read-primary"),
+                reads,
+                CreateDataSource(primary, options, options.ReadMaxPoolSize, "roofkit-api-read-primary"),
                 TimeSpan.FromMilliseconds(options.ReplicaWaitMilliseconds),
                 provider.GetRequiredService<ILogger<ReadDataSource>>());
         });

@@ -42,12 +42,13 @@ public sealed class ApiKeyCache(IOptions<ApiKeyCacheOptions> options, TimeProvid
 
     public void Add(string publicId, StoredApiKey key, DateTimeOffset readAt, long generationBeforeRead)
     {
-        if (!listening || maxAge <= TimeSpan.Zero)
+        // With no maximum age the listener never starts, so nothing is ever added.
+        if (!listening)
         {
             return;
         }
 
-        if (entries.Count >= MaxEntries)
+        if (!entries.ContainsKey(publicId) && entries.Count >= MaxEntries)
         {
             entries.Clear();
         }

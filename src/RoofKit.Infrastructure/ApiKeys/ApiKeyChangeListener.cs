@@ -61,7 +61,6 @@ public sealed class ApiKeyChangeListener(
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException or IOException)
             {
-                cache.SetListening(false);
                 if (failures++ == 0)
                 {
                     logger.LogWarning("Not listening for API key changes ({Reason}); keys are read on every request until it is back",

@@ -13,6 +13,6 @@ public sealed class ConnectionPools(NpgsqlDataSource primary, ReadDataSource rea
     public void ClearIdleConnections()
     {
         primary.Clear();
-        read.DataSource.Clear();
+        read.Clear();
     }
 }

@@ -28,6 +28,13 @@ public sealed class ReadDataSource(
 
     public NpgsqlDataSource DataSource { get; } = dataSource;
 
+    /// <summary>Drops the idle connections of the read pools, the primary fallback's too (after an outage).</summary>
+    public void Clear()
+    {
+        DataSource.Clear();
+        primaryFallback?.Clear();
+    }
+
     /// <summary>True when reads go to a replica (and the sync window must wait for its replay).</summary>
     public bool IsReplica => primaryFallback is not null;
 

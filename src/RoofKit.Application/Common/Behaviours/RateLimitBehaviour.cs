@@ -55,7 +55,11 @@ public sealed class RateLimitBehaviour<TRequest, TResponse>(
             throw;
         }
 
-        Remember(bucket, decision);
+        if (limited.Policy == RateLimitPolicy.List)
+        {
+            Remember(bucket, decision);
+        }
+
         context.Decision = decision;
         if (!decision.Allowed)
         {
@@ -77,7 +81,8 @@ public sealed class RateLimitBehaviour<TRequest, TResponse>(
 
     private static void Remember(string bucket, RateLimitDecision decision)
     {
-        if (LastCount.Count >= MaxRememberedBuckets)
+        // Count takes every lock of the dictionary: asked only when a bucket is new, not on every request.
+        if (!LastCount.ContainsKey(bucket) && LastCount.Count >= MaxRememberedBuckets)
         {
             LastCount.Clear();
         }
