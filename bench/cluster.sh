@@ -9,7 +9,7 @@
 #   CLUSTER_BENCH_CONNECTIONS   wrk connections for list (default 32); export uses 8
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-ROOFKIT_SCRIPT=cluster-bench
+ROOFKIT_SCRIPT="cluster-bench"
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
@@ -17,7 +17,7 @@ SECONDS_EACH=${CLUSTER_BENCH_SECONDS:-20}
 LIST_CONNECTIONS=${CLUSTER_BENCH_CONNECTIONS:-32}
 EXPORT_CONNECTIONS=8
 REPORT=${CLUSTER_BENCH_REPORT:-bench/CLUSTER.md}
-PORT_BASE=${CLUSTER_BENCH_PORT_BASE:-5094}
+PORT_BASE=${CLUSTER_BENCH_PORT_BASE:-5097}   # beside make test's cluster checks (5094)
 ensure_commands wrk curl
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/roofkit-cluster-bench.XXXXXX")
@@ -32,17 +32,17 @@ stop_cluster() {
   cluster_pid=
 }
 # shellcheck disable=SC2317
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  stop_cluster
+remove_cluster() {
   (pg_remove "$tmp/cluster/primary" && pg_remove "$tmp/cluster/replica") >/dev/null 2>&1 || true
-  rm -rf -- "$tmp"
-  exit "$rc"
+  rm -rf -- "${tmp:?}/cluster" "$tmp/cluster.env" "/tmp/roofkit-nginx-$(printf '%s' "$tmp/cluster" | sha256sum | cut -c1-12)"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck disable=SC2317  # runs when the script ends (on_exit)
+cleanup() {
+  stop_cluster
+  remove_cluster
+  rm -rf -- "$tmp"
+}
+on_exit cleanup
 
 # CPU seconds so far of the process trees: the API instances, both PostgreSQL servers (backends that ended are in
 # the postmaster's cutime), nginx. Printed as "api pg nginx".
@@ -100,7 +100,7 @@ wrk_run() {
 
 rows=()
 for n in 1 2; do
-  rm -rf "${tmp:?}/cluster" "$tmp/cluster.env"
+  remove_cluster
   say "starting a cluster with $n instance(s)"
   CLUSTER_DIR=$tmp/cluster CLUSTER_ENV=$tmp/cluster.env CLUSTER_INSTANCES=$n CLUSTER_PORT_BASE=$PORT_BASE \
     CLUSTER_PG_PORT=${CLUSTER_BENCH_PG_PORT:-5448} \

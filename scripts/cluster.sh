@@ -71,11 +71,9 @@ watcher_pid=
 primary_started=0
 replica_started=0
 NGINX_DIR=
-# shellcheck disable=SC2317  # runs from the traps below
+# shellcheck disable=SC2317  # runs when the script ends (on_exit)
 cleanup() {
-  local rc=$? pid
-  trap - EXIT INT TERM
-  trap '' INT TERM
+  local pid
   if [ -n "$watcher_pid" ]; then kill "$watcher_pid" 2>/dev/null || true; wait "$watcher_pid" 2>/dev/null || true; fi
   if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then
     say "stopping nginx"
@@ -85,21 +83,15 @@ cleanup() {
     kill -TERM "$nginx_pid" 2>/dev/null || true
     wait "$nginx_pid" 2>/dev/null || true
   fi
+  # All asked to stop at once, then each given its graceful shutdown (stop_process: TERM, 10 s, KILL).
   for pid in "${api_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   if [ ${#api_pids[@]} -gt 0 ]; then say "stopping the API instances"; fi
-  for pid in "${api_pids[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  for pid in "${api_pids[@]}"; do stop_process "$pid"; done
   if [ "$replica_started" = 1 ]; then say "stopping the replica"; pg_stop "$CLUSTER_DIR/replica" || true; fi
   if [ "$primary_started" = 1 ]; then say "stopping the primary"; pg_stop "$CLUSTER_DIR/primary" || true; fi
   rm -f "$CLUSTER_DIR/ready"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 rm -f "$CLUSTER_DIR/ready"
 
 # --- PostgreSQL: primary, then a streaming replica of it -------------------------------------------------------
@@ -135,15 +127,10 @@ for i in "${instances[@]}"; do
   printf '%s\n' "$!" >"$CLUSTER_DIR/api$i.pid"
 done
 
-ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$1/healthz/ready" || true)" = 200 ]; }
 for i in "${instances[@]}"; do
   port=$(api_port "$i")
-  for _ in $(seq 1 120); do
-    ready "$port" && break
-    kill -0 "${api_pids[$((i - 1))]}" 2>/dev/null || { tail -n 20 "$CLUSTER_DIR/api$i.log" >&2; die "API instance $i exited"; }
-    sleep 0.5
-  done
-  ready "$port" || die "API instance $i on 127.0.0.1:$port is not ready; see $CLUSTER_DIR/api$i.log"
+  wait_for_http "http://127.0.0.1:$port/healthz/ready" "${api_pids[$((i - 1))]}" "$CLUSTER_DIR/api$i.log" 60 \
+    || die "API instance $i on 127.0.0.1:$port is not ready"
 done
 
 # --- nginx, unprivileged, with its own config, pid, logs and temp files ----------------------------------------
@@ -189,6 +176,7 @@ done
 nginx_master() { cat "$NGINX_DIR/nginx.pid"; }
 
 # --- the readiness watcher: /healthz/ready decides which instances nginx sends to ------------------------------
+ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$1/healthz/ready" || true)" = 200 ]; }
 (
   trap 'exit 0' TERM
   current=$(cat "$NGINX_DIR/upstream.conf")
@@ -210,13 +198,13 @@ watcher_pid=$!
 
 # --- the clients' env file -------------------------------------------------------------------------------------
 {
-  grep -v -e '^export ROOFKIT_BASE_URL=' -e '^export ROOFKIT_DATABASE_URL=' "$CLUSTER_DIR/env" || true
-  printf 'export ROOFKIT_BASE_URL=%s\n' "$BASE_URL"
-  printf 'export ROOFKIT_DATABASE_URL=%s\n' "$PRIMARY_URI"
+  # demo_setup's: ROOFKIT_BASE_URL (nginx), ROOFKIT_DATABASE_URL (the primary) and the demo keys.
+  cat "$CLUSTER_DIR/env"
   printf 'export ROOFKIT_REPLICA_DATABASE_URL=%s\n' "$REPLICA_URI"
   printf 'export ROOFKIT_API_INSTANCE_URLS="%s"\n' "$(for i in "${instances[@]}"; do printf 'http://127.0.0.1:%s ' "$(api_port "$i")"; done | sed 's/ $//')"
   printf 'export ROOFKIT_CLUSTER_DIR=%s\n' "$CLUSTER_DIR"
   printf 'export ROOFKIT_PROXY_ADDRESS=%s\n' "$PROXY_ADDRESS"
+  printf 'export ROOFKIT_API_DLL=%s\n' "$ROOFKIT_ROOT/$ROOFKIT_API_DLL"
 } >"$CLUSTER_ENV.tmp"
 chmod 600 "$CLUSTER_ENV.tmp"
 mv -f "$CLUSTER_ENV.tmp" "$CLUSTER_ENV"

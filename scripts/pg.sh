@@ -14,7 +14,6 @@
 #   pg_uri NAME                  postgresql://roofkit:PASSWORD@127.0.0.1:PORT/NAME
 #   pg_make_replica DIR          once: make DIR a streaming replica (pg_basebackup -R) of the cluster pg_start last
 #                                started; then pg_start DIR PORT starts it as a hot standby (make cluster)
-#   pg_free_port                 free_port of lib.sh: a free TCP port on 127.0.0.1, reserved for this script
 #   pg_cluster_dir DIR           where DIR's cluster really lives
 #
 # _pg_* functions are this file's own.
@@ -88,9 +87,6 @@ pg_ensure_installed() {
   PG_BIN=$bin
   export PG_BIN
 }
-
-# The name the scripts knew first; one mechanism for every port (lib.sh).
-pg_free_port() { free_port; }
 
 _pg_abspath() { realpath -m -- "$1"; }
 

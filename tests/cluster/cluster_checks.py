@@ -28,7 +28,6 @@ import time
 import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-API_DLL = os.path.join(ROOT, "src/RoofKit.Api/bin/Release/net10.0/RoofKit.Api.dll")
 
 
 def load_env(path):
@@ -43,6 +42,7 @@ def load_env(path):
 
 ENV = load_env(os.environ.get("ROOFKIT_CLUSTER_ENV", os.path.join(ROOT, ".roofkit/cluster.env")))
 BASE = ENV["ROOFKIT_BASE_URL"]
+API_DLL = ENV["ROOFKIT_API_DLL"]   # the build cluster.sh started (its target framework read by scripts/lib.sh)
 NGINX_HOST, NGINX_PORT = BASE.split("//", 1)[1].split(":")
 NGINX_PORT = int(NGINX_PORT)
 INSTANCES = ENV["ROOFKIT_API_INSTANCE_URLS"].split()
