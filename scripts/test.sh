@@ -20,6 +20,15 @@ fi
 
 pg_ensure_installed
 
+# What git tracks, as the run found it: a run that is not asked to update docs (make openapi, make screenshot) must
+# leave it as it was (it once rewrote docs/swagger-ui.png). Checked at the end as one more test.
+tracked_state() { git status --porcelain --untracked-files=no 2>/dev/null | sha256sum; git diff 2>/dev/null | sha256sum; }
+check_tracked=0
+if [ -z "${UPDATE_OPENAPI:-}${UPDATE_SCREENSHOT:-}" ] && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  check_tracked=1
+  tracked_before=$(tracked_state)
+fi
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/roofkit-test.XXXXXX")
 # As root the cluster belongs to the postgres user, which must be able to pass through.
 chmod 711 "$tmp"
@@ -114,6 +123,16 @@ fi
 # CLUSTER=0 skips them, CLUSTER=only runs them alone.
 if [ "$run_cluster" = 1 ] || [ "$run_cluster" = only ]; then
   live_checks CLUSTER_SUMMARY scripts/cluster-test.sh
+fi
+if [ "$check_tracked" = 1 ]; then
+  if [ "$(tracked_state)" = "$tracked_before" ]; then
+    passed=$((passed + 1))
+  else
+    echo "test: the run changed files that git tracks:" >&2
+    git status --short --untracked-files=no >&2
+    failed=$((failed + 1))
+    rc=1
+  fi
 fi
 echo "tests: $passed passed, $failed failed"
 summary_printed=1

@@ -10,6 +10,7 @@ using RoofKit.Domain.Workspaces;
 using RoofKit.Infrastructure.ApiKeys;
 using RoofKit.Infrastructure.Persistence;
 using RoofKit.Infrastructure.Workspaces;
+using RoofKit.Testing;
 
 namespace RoofKit.Api.Tests.Authentication;
 
@@ -64,16 +65,8 @@ public sealed class ApiKeyCacheTests : ApiTestBase
     {
         var (_, key) = await CachedKeyAsync();
 
-        // A change made without its notification (the trigger off, in this transaction only) is not seen: the key is
-        // served from the cache, not read again.
-        await using (var connection = await Db.OpenConnectionAsync())
-        await using (var transaction = await connection.BeginTransactionAsync())
-        {
-            await connection.ExecuteAsync("ALTER TABLE api_keys DISABLE TRIGGER api_keys_notify_change", transaction: transaction);
-            await connection.ExecuteAsync("UPDATE api_keys SET revoked_at = now() WHERE id = @Id", new { key.Id }, transaction);
-            await connection.ExecuteAsync("ALTER TABLE api_keys ENABLE TRIGGER api_keys_notify_change", transaction: transaction);
-            await transaction.CommitAsync();
-        }
+        // A change made without its notification is not seen: the key is served from the cache, not read again.
+        await RevokeWithoutNotificationAsync(key.Id);
 
         (await Get(other, key.Token)).StatusCode.Should().Be(HttpStatusCode.OK, "the other instance's cached key is still trusted");
 
@@ -95,6 +88,39 @@ public sealed class ApiKeyCacheTests : ApiTestBase
         // here), and what the cache held goes with it.
         await RefusedAsync(other, key.Token, HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(5));
         await ListeningAsync(other);
+    }
+
+    [Test]
+    public async Task ShouldReadAKeyAgainOnceItIsFiveSecondsOldEvenIfNoChangeWasNotified()
+    {
+        // CONTRACT.md §2: a cache lives a few seconds at most, whatever happens to the notifications. The default
+        // maximum age (5 s) on a clock the test moves.
+        var clock = new TestClock(DateTimeOffset.UtcNow);
+        var settings = HostSettings("roofkit-cache-test-clock");
+        settings["ApiKeys:CacheMaxAgeSeconds"] = null;   // neither the tests' 0 nor this fixture's hour: appsettings.json's
+        await using var host = new ApiFactory(ConnectionString("roofkit-cache-test-clock"), settings, clock);
+        await ListeningAsync(host);
+        var workspace = (await Data.WorkspaceAsync()).Id;
+        var key = await Data.KeyAsync(workspace, Scopes.LeadsRead);
+        (await Get(host, key.Token)).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        await RevokeWithoutNotificationAsync(key.Id);
+        clock.Advance(TimeSpan.FromSeconds(4.9));
+        (await Get(host, key.Token)).StatusCode.Should().Be(HttpStatusCode.OK, "the key read 4.9 s ago is still trusted");
+
+        clock.Advance(TimeSpan.FromSeconds(0.2));
+        (await Get(host, key.Token)).StatusCode.Should().Be(HttpStatusCode.Unauthorized, "past 5 s the key is read again");
+    }
+
+    /// <summary>Revokes a key with the change trigger off, in this transaction only: no instance hears of it.</summary>
+    private async Task RevokeWithoutNotificationAsync(Guid keyId)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("ALTER TABLE api_keys DISABLE TRIGGER api_keys_notify_change", transaction: transaction);
+        await connection.ExecuteAsync("UPDATE api_keys SET revoked_at = now() WHERE id = @keyId", new { keyId }, transaction);
+        await connection.ExecuteAsync("ALTER TABLE api_keys ENABLE TRIGGER api_keys_notify_change", transaction: transaction);
+        await transaction.CommitAsync();
     }
 
     /// <summary>A new workspace and key, served once by each instance and so in the other's cache.</summary>
