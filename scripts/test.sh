@@ -92,6 +92,7 @@ if [ "$live_only" = 1 ]; then
   :   # no dotnet test to count
 elif [ "$files" -eq 0 ]; then
   echo "test: dotnet test produced no trx file (no test project, or the build failed)" >&2
+  failed=$((failed + 1))   # counted, so that the summary line never reads as a clean run
   rc=1
 elif [ "$dotnet_rc" -ne 0 ] || [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then
   rc=1
