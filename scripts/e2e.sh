@@ -15,6 +15,8 @@
 #   spreadsheet  an export full of formula payloads (tests/e2e/spreadsheet-leads.sql) opened by LibreOffice Calc
 #            (headless) with comma, semicolon and tab as the separator: no cell may be a formula, and an E.164 phone
 #            keeps its + without a leading ' (CONTRACT.md §7)
+#   scripts  the scripts' own parts: free_port hands out 30 different ports; the soak's verdict finds and quotes the
+#            API's error lines (tests/scripts/test_soak_report.py)
 #
 # Needs the built Release API and ROOFKIT_TEST_DATABASE_URL (a postgresql:// URI of a server where it may create
 # a database; scripts/test.sh passes its throwaway cluster). Installs what it needs when it is missing: Debian's
@@ -153,6 +155,19 @@ say "API on $BASE_URL (database $database), API without a database on $BROKEN_UR
 
 # --- the checks ----------------------------------------------------------------------------------------------
 # No telemetry or update check: the only network here is the package registries.
+# The scripts' own parts: free_port never hands out a port twice (e2e.sh once got one port twice in a row), and the
+# soak's verdict finds the API's error lines in either console format and quotes them (tests/scripts/).
+scripts() {
+  local ports=() _
+  for _ in $(seq 1 30); do ports+=("$(free_port)"); done
+  if [ "$(printf '%s\n' "${ports[@]}" | sort -u | wc -l)" -ne 30 ]; then
+    echo "scripts: free_port handed out a port twice: ${ports[*]}"
+    return 1
+  fi
+  echo "scripts: 30 calls of free_port, 30 different ports"
+  python3 -m unittest -v tests/scripts/test_soak_report.py
+}
+
 lint() {
   (cd "$E2E_DIR" && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
     npx --no-install redocly lint ../../docs/openapi.json --config redocly.yaml)
@@ -238,6 +253,7 @@ check browser '^swagger-ui: '
 check docs_query '^swagger-ui-query: '
 check newman '^\|  +(requests|assertions) |skipped: set'
 check spreadsheet '^spreadsheet: '
+check scripts '^scripts: |^Ran |^OK'
 
 if [ "$failed" -gt 0 ]; then
   say "end of the API's log:"
