@@ -37,8 +37,7 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
             ORDER BY l.updated_at, l.id
             LIMIT @Take
             """;
-        await using var connection = await read.OpenConnectionAsync(request.ReadAfterWal, cancellationToken);
-        await foreach (var lead in connection.StreamAsync<Lead>(sql, parameters, null, cancellationToken))
+        await foreach (var lead in read.StreamAsync<Lead>(request.ReadAfterWal, sql, parameters, cancellationToken))
         {
             yield return lead;
         }

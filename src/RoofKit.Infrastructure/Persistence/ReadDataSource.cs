@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -27,6 +28,20 @@ public sealed class ReadDataSource(
         """;
 
     public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    /// <summary>
+    /// One query's rows (<see cref="RowStream"/>), on a connection of their own from <see cref="OpenConnectionAsync"/>
+    /// that goes back to the pool when the enumeration ends or is disposed.
+    /// </summary>
+    public async IAsyncEnumerable<T> StreamAsync<T>(
+        long readAfterWal, string sql, object parameters, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(readAfterWal, cancellationToken);
+        await foreach (var row in connection.StreamAsync<T>(sql, parameters, null, cancellationToken))
+        {
+            yield return row;
+        }
+    }
 
     /// <summary>Drops the idle connections of the read pools, the primary fallback's too (after an outage).</summary>
     public void Clear()

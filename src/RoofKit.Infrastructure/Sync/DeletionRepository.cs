@@ -36,8 +36,7 @@ public sealed class DeletionRepository(ReadDataSource read) : IDeletionRepositor
             ORDER BY d.deleted_at, d.id
             LIMIT @Take
             """;
-        await using var connection = await read.OpenConnectionAsync(request.ReadAfterWal, cancellationToken);
-        await foreach (var deletion in connection.StreamAsync<LeadDeletion>(sql, parameters, null, cancellationToken))
+        await foreach (var deletion in read.StreamAsync<LeadDeletion>(request.ReadAfterWal, sql, parameters, cancellationToken))
         {
             yield return deletion;
         }
