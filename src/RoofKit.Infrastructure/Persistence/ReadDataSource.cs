@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Dapper;
 using Microsoft.Extensions.Logging;
@@ -31,13 +32,22 @@ public sealed class ReadDataSource(
 
     /// <summary>
     /// One query's rows (<see cref="RowStream"/>), on a connection of their own from <see cref="OpenConnectionAsync"/>
-    /// that goes back to the pool when the enumeration ends or is disposed.
+    /// that goes back to the pool when the enumeration ends or is disposed. With <paramref name="planEachExecution"/>,
+    /// the query runs in a transaction of its own that has PostgreSQL plan it for its values, never from a cached
+    /// generic plan (<see cref="PlanCache"/>).
     /// </summary>
     public async IAsyncEnumerable<T> StreamAsync<T>(
-        long readAfterWal, string sql, object parameters, [EnumeratorCancellation] CancellationToken cancellationToken)
+        long readAfterWal, string sql, object parameters, Func<DbDataReader, T> read, bool planEachExecution,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(readAfterWal, cancellationToken);
-        await foreach (var row in connection.StreamAsync<T>(sql, parameters, null, cancellationToken))
+        await using var transaction = planEachExecution ? await connection.BeginTransactionAsync(cancellationToken) : null;
+        if (transaction is not null)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(PlanCache.PlanEachExecution, transaction: transaction, cancellationToken: cancellationToken));
+        }
+
+        await foreach (var row in connection.StreamAsync(sql, parameters, transaction, read, cancellationToken))
         {
             yield return row;
         }

@@ -14,7 +14,6 @@ public sealed class DeletionRepository(ReadDataSource read) : IDeletionRepositor
         var parameters = new DynamicParameters();
         parameters.Add("WorkspaceId", request.WorkspaceId);
         parameters.Add("UpTo", request.UpTo);
-        parameters.Add("Take", request.Limit + 1);
         var where = "d.workspace_id = @WorkspaceId AND d.deleted_at <= @UpTo";
         if (request.Filter.From is { } from)
         {
@@ -30,13 +29,14 @@ public sealed class DeletionRepository(ReadDataSource read) : IDeletionRepositor
         }
 
         var sql = $"""
-            SELECT d.id AS {nameof(LeadDeletion.Id)}, d.deleted_at AS {nameof(LeadDeletion.DeletedAt)}
+            SELECT d.id, d.deleted_at
             FROM lead_deletions d
             WHERE {where}
             ORDER BY d.deleted_at, d.id
-            LIMIT @Take
+            LIMIT {PlanCache.Limit(request.Limit + 1)}
             """;
-        await foreach (var deletion in read.StreamAsync<LeadDeletion>(request.ReadAfterWal, sql, parameters, cancellationToken))
+        await foreach (var deletion in read.StreamAsync(
+            request.ReadAfterWal, sql, parameters, static row => new LeadDeletion(row.GetGuid(0), row.GetDateTime(1)), planEachExecution: false, cancellationToken))
         {
             yield return deletion;
         }

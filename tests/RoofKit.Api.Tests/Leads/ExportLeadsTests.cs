@@ -125,6 +125,43 @@ public sealed class ExportLeadsTests : ApiTestBase
         response.Headers.GetValues("Link").Single().Should().Contain("limit=7");
     }
 
+    // Where a segment ends, at the boundary: the workspace holds exactly 10 leads. A full segment's end is read at
+    // positions limit and limit + 1 of the slice; a shorter one's by numbering its keys (ADR-010).
+    [TestCase(9, new[] { 9, 1 })]
+    [TestCase(10, new[] { 10 })]
+    [TestCase(11, new[] { 10 })]
+    [TestCase(1, new[] { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 })]
+    public async Task ShouldEndEachSegmentExactlyWhereTheLimitOrTheWorkspaceDoes(int limit, int[] segments)
+    {
+        var workspace = (await Data.WorkspaceAsync()).Id;
+        (await Data.SeedAsync(workspace, 10)).Should().Be(10);
+        var client = Client((await Data.KeyAsync(workspace, "leads.export")).Token);
+
+        var counts = new List<int>();
+        var truncated = new List<string>();
+        var ids = new List<string>();
+        var path = $"/api/v1/leads/export?limit={limit}";
+        while (path is not null)
+        {
+            var response = await client.GetAsync(path);
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            var rows = Csv.Parse(await response.Content.ReadAsByteArrayAsync()).Skip(1).ToList();
+            int.Parse(response.Headers.GetValues("X-Export-Row-Count").Single()).Should().Be(rows.Count);
+            counts.Add(rows.Count);
+            truncated.Add(response.Headers.GetValues("X-Export-Truncated").Single());
+            ids.AddRange(rows.Select(r => r[0]));
+            path = response.Headers.TryGetValues("X-Export-Next-Cursor", out var next)
+                ? $"/api/v1/leads/export?cursor={Uri.EscapeDataString(next.Single())}&limit={limit}"
+                : null;
+        }
+
+        counts.Should().Equal(segments);
+        truncated.Should().Equal(segments.Select((_, i) => i < segments.Length - 1 ? "true" : "false"));
+        await using var connection = await Db.OpenConnectionAsync();
+        var truth = await connection.QueryAsync<Guid>("SELECT id FROM leads WHERE workspace_id = @workspace ORDER BY updated_at, id", new { workspace });
+        ids.Should().Equal(truth.Select(g => g.ToString()));
+    }
+
     [Test]
     public async Task ShouldReturnTheHeaderRowAloneWhenNothingMatches()
     {
