@@ -39,7 +39,8 @@ public static class CsvFormulaGuard
     /// <summary>
     /// A signed plain number as a value and a format that writes it back character for character (leading and
     /// trailing zeros, the sign), so that CsvHelper writes it as the number it is, without the formula escape.
-    /// False for anything else, and for a number a <see cref="decimal"/> cannot hold exactly.
+    /// False for anything else, and for a number a <see cref="decimal"/> cannot hold exactly. Every exported row has
+    /// one (an E.164 phone), so the formats are made once per shape and nothing is allocated per value.
     /// </summary>
     public static bool TrySignedNumber(string value, out decimal number, out string format)
     {
@@ -56,13 +57,34 @@ public static class CsvFormulaGuard
             return false;
         }
 
-        // The sign is a literal of the format: the value parsed is never negative, so no sign of its own is written.
         var point = digits.IndexOf('.');
         var whole = point < 0 ? digits.Length : point;
         var fraction = point < 0 ? 0 : digits.Length - point - 1;
-        format = string.Concat("\\", value[..1], new string('0', whole), fraction > 0 ? "." + new string('0', fraction) : "");
-        return number.ToString(format, CultureInfo.InvariantCulture) == value;
+        format = NumberFormat(value[0], whole, fraction);
+        // Up to 28 digits a decimal holds the number exactly (its scale, the fraction's digits, goes to 28), so the
+        // format writes back what was parsed; a longer one may have been rounded, and is checked.
+        return whole + fraction <= MaxExactDigits || number.ToString(format, CultureInfo.InvariantCulture) == value;
     }
+
+    private const int MaxExactDigits = 28;
+
+    // One format per sign and shape a decimal can hold (whole digits 1-29, fraction digits 0-28), made on first use.
+    private static readonly string?[] NumberFormats = new string?[2 * 30 * 29];
+
+    private static string NumberFormat(char sign, int whole, int fraction)
+    {
+        if (whole > 29 || fraction > MaxExactDigits)
+        {
+            return MakeNumberFormat(sign, whole, fraction);
+        }
+
+        var index = (((sign == '-' ? 1 : 0) * 30) + whole) * 29 + fraction;
+        return NumberFormats[index] ??= MakeNumberFormat(sign, whole, fraction);
+    }
+
+    // The sign is a literal of the format: the value parsed is never negative, so no sign of its own is written.
+    private static string MakeNumberFormat(char sign, int whole, int fraction) =>
+        string.Concat("\\", sign.ToString(), new string('0', whole), fraction > 0 ? "." + new string('0', fraction) : "");
 
     /// <summary>
     /// Puts <c>'</c> before each formula character that would start a cell of its own in some import: one after a

@@ -74,8 +74,8 @@ public sealed class LeadCsvEncoder(IOptions<ExportOptions> options) : ILeadCsvEn
         csv.WriteField(lead.StatusStageId, "D");
         WriteText(csv, lead.StatusStageName);
         WriteText(csv, lead.Notes);
-        csv.WriteField(lead.CreatedAt, ApiJson.TimestampFormat);
-        csv.WriteField(lead.UpdatedAt, ApiJson.TimestampFormat);
+        csv.WriteField(new UtcTimestamp(lead.CreatedAt), default);
+        csv.WriteField(new UtcTimestamp(lead.UpdatedAt), default);
         return csv.EndRecordAsync(cancellationToken);
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -17,7 +16,7 @@ public static class ApiJson
         options.Converters.Add(new UtcTimestampConverter());
     }
 
-    public static string Timestamp(DateTime utc) => utc.ToString(TimestampFormat, CultureInfo.InvariantCulture);
+    public static string Timestamp(DateTime utc) => new UtcTimestamp(utc).ToString();
 
     private sealed class UtcTimestampConverter : JsonConverter<DateTime>
     {
@@ -26,8 +25,8 @@ public static class ApiJson
 
         public override void Write(Utf8JsonWriter writer, DateTime value, JsonSerializerOptions options)
         {
-            Span<char> buffer = stackalloc char[24];
-            value.ToUniversalTime().TryFormat(buffer, out var written, TimestampFormat, CultureInfo.InvariantCulture);
+            Span<byte> buffer = stackalloc byte[UtcTimestamp.Length];
+            new UtcTimestamp(value.ToUniversalTime()).TryFormat(buffer, out var written, default, null);
             writer.WriteStringValue(buffer[..written]);
         }
     }

@@ -45,6 +45,21 @@ public sealed class CsvFormulaGuardTests
         number.ToString(format, System.Globalization.CultureInfo.InvariantCulture).Should().Be(value);
     }
 
+    [Test]
+    public void ShouldAllocateNothingForASignedNumberOnceItsShapeHasBeenSeen()
+    {
+        // Every exported row has a phone; its format is made once per shape, not per value.
+        CsvFormulaGuard.TrySignedNumber("+15125550142", out _, out var first).Should().BeTrue();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var signed = CsvFormulaGuard.TrySignedNumber("+14155550199", out var number, out var second);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        signed.Should().BeTrue();
+        allocated.Should().Be(0);
+        second.Should().BeSameAs(first);
+        number.ToString(second, System.Globalization.CultureInfo.InvariantCulture).Should().Be("+14155550199");
+    }
+
     [TestCase("78701", Description = "no sign: nothing to escape, written as text")]
     [TestCase("+1+1")]
     [TestCase("+792281625142643375935439503350", Description = "more than a decimal holds: escaped as text")]
