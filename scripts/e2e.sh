@@ -16,7 +16,8 @@
 #            (headless) with comma, semicolon and tab as the separator: no cell may be a formula, and an E.164 phone
 #            keeps its + without a leading ' (CONTRACT.md §7)
 #   scripts  the scripts' own parts: free_port hands out 30 different ports; the soak's verdict finds and quotes the
-#            API's error lines (tests/scripts/test_soak_report.py)
+#            API's error lines (tests/scripts/test_soak_report.py); make test's count of a run that failed without a
+#            failing test (tests/scripts/test_trx_counts.py)
 #
 # Needs the built Release API and ROOFKIT_TEST_DATABASE_URL (a postgresql:// URI of a server where it may create
 # a database; scripts/test.sh passes its throwaway cluster). Installs what it needs when it is missing: Debian's
@@ -155,8 +156,9 @@ say "API on $BASE_URL (database $database), API without a database on $BROKEN_UR
 
 # --- the checks ----------------------------------------------------------------------------------------------
 # No telemetry or update check: the only network here is the package registries.
-# The scripts' own parts: free_port never hands out a port twice (e2e.sh once got one port twice in a row), and the
-# soak's verdict finds the API's error lines in either console format and quotes them (tests/scripts/).
+# The scripts' own parts: free_port never hands out a port twice (e2e.sh once got one port twice in a row), the
+# soak's verdict finds the API's error lines in either console format and quotes them, and make test's last line
+# counts a test project that did not build as a failure (tests/scripts/).
 scripts() {
   local ports=() _
   for _ in $(seq 1 30); do ports+=("$(free_port)"); done
@@ -165,7 +167,7 @@ scripts() {
     return 1
   fi
   echo "scripts: 30 calls of free_port, 30 different ports"
-  python3 -m unittest -v tests/scripts/test_soak_report.py
+  python3 -m unittest -v tests/scripts/test_soak_report.py tests/scripts/test_trx_counts.py
 }
 
 lint() {

@@ -18,6 +18,8 @@
 #   port_in_use HOST PORT        true when something accepts connections there
 #   random_hex BYTES             BYTES random bytes as hex
 #   export_signing_key [FILE]    export Cursor__SigningKey: kept in FILE (made once, mode 600), else fresh for this run
+#   trx_counts DIR DOTNET_RC     "PASSED FAILED" of a dotnet test run: the trx files under DIR summed, plus one failure
+#                                when the run failed with none (a project that did not build writes no trx file)
 #   apt_install PKG..., ensure_commands CMD...   Debian packages, with sudo when not root
 #   api_build                    build the Release API when a source changed since its last build, with progress
 #   api_env [ENVIRONMENT]        export what the API needs to run from the repository root (default Production)
@@ -183,6 +185,28 @@ port_in_use() {
 # reserved by a script that still runs is never handed out again, to it or to another script (make test beside make
 # run, or another checkout's); a reservation whose script is gone is void, and release_ports removes this script's.
 ROOFKIT_PORTS_DIR=${ROOFKIT_PORTS_DIR:-${TMPDIR:-/tmp}/roofkit-ports}
+
+trx_counts() {
+  local dir=${1:?trx_counts DIR DOTNET_RC} dotnet_rc=${2:?trx_counts DIR DOTNET_RC} trx counters p f passed=0 failed=0 files=0
+  while IFS= read -r -d '' trx; do
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1 || true)
+    p=$(printf '%s' "$counters" | grep -o ' passed="[0-9]*"' | tr -dc 0-9 || true)
+    f=$(printf '%s' "$counters" | grep -o ' failed="[0-9]*"' | tr -dc 0-9 || true)
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+    files=$((files + 1))
+  done < <(find "$dir" -name '*.trx' -print0 2>/dev/null)
+  if [ "$files" -eq 0 ]; then
+    say "dotnet test produced no trx file (no test project, or the build failed)"
+    failed=$((failed + 1))
+  elif [ "$dotnet_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+    # Counted, so that the summary line never reads as a clean run: the tests of a project that did not build
+    # (or whose run broke off) are in no trx file.
+    say "dotnet test failed (exit $dotnet_rc) with no failing test: a test project did not build or its run broke off"
+    failed=$((failed + 1))
+  fi
+  echo "$passed $failed"
+}
 
 free_port() {
   local top low port file owner

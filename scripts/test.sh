@@ -76,26 +76,10 @@ else
   test_pid=
 fi
 
-# Sum the <Counters passed=".." failed=".."/> of every trx file (one per test project).
-passed=0 failed=0 files=0
-while IFS= read -r -d '' trx; do
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1 || true)
-  p=$(printf '%s' "$counters" | grep -o ' passed="[0-9]*"' | tr -dc 0-9 || true)
-  f=$(printf '%s' "$counters" | grep -o ' failed="[0-9]*"' | tr -dc 0-9 || true)
-  passed=$((passed + ${p:-0}))
-  failed=$((failed + ${f:-0}))
-  files=$((files + 1))
-done < <(find "$tmp/results" -name '*.trx' -print0 2>/dev/null)
-
-rc=0
-if [ "$live_only" = 1 ]; then
-  :   # no dotnet test to count
-elif [ "$files" -eq 0 ]; then
-  echo "test: dotnet test produced no trx file (no test project, or the build failed)" >&2
-  failed=$((failed + 1))   # counted, so that the summary line never reads as a clean run
-  rc=1
-elif [ "$dotnet_rc" -ne 0 ] || [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then
-  rc=1
+passed=0 failed=0 rc=0
+if [ "$live_only" != 1 ]; then
+  read -r passed failed < <(trx_counts "$tmp/results" "$dotnet_rc")
+  if [ "$dotnet_rc" -ne 0 ] || [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then rc=1; fi
 fi
 
 # Runs a script of checks against live servers, each check counted as one test: the script writes "PASSED FAILED"
