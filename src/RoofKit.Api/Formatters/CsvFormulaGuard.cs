@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 
 namespace RoofKit.Api.Formatters;
@@ -19,6 +20,11 @@ public static class CsvFormulaGuard
     /// line breaks.
     /// </summary>
     private const string CellEnds = ",;\t\r\n";
+
+    private static readonly SearchValues<char> CellEndCharacters = SearchValues.Create(CellEnds);
+
+    /// <summary>The formula characters that can start a cell inside a value (the value's own start is CsvHelper's).</summary>
+    private static readonly SearchValues<char> FormulaCharacters = SearchValues.Create("=+-@");
 
     private const char Escape = '\'';
 
@@ -52,14 +58,28 @@ public static class CsvFormulaGuard
         }
 
         var digits = value.AsSpan(1);
-        if (!decimal.TryParse(digits, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out number))
+        var point = digits.IndexOf('.');
+        var whole = point < 0 ? digits.Length : point;
+        var fraction = point < 0 ? 0 : digits.Length - point - 1;
+        if (whole + fraction <= MaxUInt64Digits)
+        {
+            // The common case (a phone): its digits as one integer and the fraction's length as the scale, exactly.
+            ulong integer = 0;
+            foreach (var c in digits)
+            {
+                if (c != '.')
+                {
+                    integer = (integer * 10) + (ulong)(c - '0');
+                }
+            }
+
+            number = new decimal((int)(uint)integer, (int)(uint)(integer >> 32), 0, isNegative: false, scale: (byte)fraction);
+        }
+        else if (!decimal.TryParse(digits, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out number))
         {
             return false;
         }
 
-        var point = digits.IndexOf('.');
-        var whole = point < 0 ? digits.Length : point;
-        var fraction = point < 0 ? 0 : digits.Length - point - 1;
         format = NumberFormat(value[0], whole, fraction);
         // Up to 28 digits a decimal holds the number exactly (its scale, the fraction's digits, goes to 28), so the
         // format writes back what was parsed; a longer one may have been rounded, and is checked.
@@ -67,6 +87,9 @@ public static class CsvFormulaGuard
     }
 
     private const int MaxExactDigits = 28;
+
+    // Every number of up to 19 digits fits in a ulong.
+    private const int MaxUInt64Digits = 19;
 
     // One format per sign and shape a decimal can hold (whole digits 1-29, fraction digits 0-28), made on first use.
     private static readonly string?[] NumberFormats = new string?[2 * 30 * 29];
@@ -94,9 +117,17 @@ public static class CsvFormulaGuard
     public static string EscapeInnerCells(string value)
     {
         List<int>? at = null;
+        // From one formula character to the next (a vectorised search): every exported email holds an @.
         for (var i = 1; i < value.Length; i++)
         {
-            if (value[i] is '=' or '+' or '-' or '@' && StartsACell(value, i))
+            var next = value.AsSpan(i).IndexOfAny(FormulaCharacters);
+            if (next < 0)
+            {
+                break;
+            }
+
+            i += next;
+            if (StartsACell(value, i))
             {
                 (at ??= []).Add(i);
             }
@@ -138,7 +169,7 @@ public static class CsvFormulaGuard
             j--;
         }
 
-        return j < 0 || CellEnds.Contains(value[j], StringComparison.Ordinal);
+        return j < 0 || CellEndCharacters.Contains(value[j]);
     }
 
     private static bool IsAsciiDigits(ReadOnlySpan<char> value)
