@@ -12,37 +12,38 @@ public readonly struct UtcTimestamp(DateTime utc) : IUtf8SpanFormattable, ISpanF
     /// <summary>The length of every timestamp written: <c>yyyy-MM-ddTHH:mm:ss.fffZ</c>.</summary>
     public const int Length = 24;
 
+    // The separators in place; each field's digits are written over its zeros.
+    private const string Pattern = "0000-00-00T00:00:00.000Z";
+
+    private static ReadOnlySpan<byte> FieldStarts => [0, 5, 8, 11, 14, 17, 20];
+
+    private static ReadOnlySpan<byte> FieldWidths => [4, 2, 2, 2, 2, 2, 3];
+
     public DateTime Value { get; } = utc;
 
-    public bool TryFormat(Span<byte> destination, out int bytesWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
-    {
-        bytesWritten = 0;
-        if (destination.Length < Length)
-        {
-            return false;
-        }
+    public bool TryFormat(Span<byte> destination, out int bytesWritten, ReadOnlySpan<char> format, IFormatProvider? provider) =>
+        TryWrite(destination, out bytesWritten);
 
-        Write(destination);
-        bytesWritten = Length;
-        return true;
-    }
-
-    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
-    {
-        charsWritten = 0;
-        if (destination.Length < Length)
-        {
-            return false;
-        }
-
-        Write(destination);
-        charsWritten = Length;
-        return true;
-    }
+    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider) =>
+        TryWrite(destination, out charsWritten);
 
     public string ToString(string? format, IFormatProvider? formatProvider) => ToString();
 
     public override string ToString() => string.Create(Length, this, static (span, timestamp) => timestamp.Write<char>(span));
+
+    private bool TryWrite<T>(Span<T> destination, out int written)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        written = 0;
+        if (destination.Length < Length)
+        {
+            return false;
+        }
+
+        Write(destination);
+        written = Length;
+        return true;
+    }
 
     private void Write<T>(Span<T> to)
         where T : unmanaged, IBinaryInteger<T>
@@ -53,20 +54,16 @@ public readonly struct UtcTimestamp(DateTime utc) : IUtf8SpanFormattable, ISpanF
         var minute = (int)(timeOfDay / TimeSpan.TicksPerMinute % 60);
         var second = (int)(timeOfDay / TimeSpan.TicksPerSecond % 60);
         var millisecond = (int)(timeOfDay / TimeSpan.TicksPerMillisecond % 1000);
-        Digits(to[..4], year);
-        to[4] = T.CreateTruncating('-');
-        Digits(to.Slice(5, 2), month);
-        to[7] = T.CreateTruncating('-');
-        Digits(to.Slice(8, 2), day);
-        to[10] = T.CreateTruncating('T');
-        Digits(to.Slice(11, 2), hour);
-        to[13] = T.CreateTruncating(':');
-        Digits(to.Slice(14, 2), minute);
-        to[16] = T.CreateTruncating(':');
-        Digits(to.Slice(17, 2), second);
-        to[19] = T.CreateTruncating('.');
-        Digits(to.Slice(20, 3), millisecond);
-        to[23] = T.CreateTruncating('Z');
+        for (var i = 0; i < Length; i++)
+        {
+            to[i] = T.CreateTruncating(Pattern[i]);
+        }
+
+        ReadOnlySpan<int> values = [year, month, day, hour, minute, second, millisecond];
+        for (var field = 0; field < values.Length; field++)
+        {
+            Digits(to.Slice(FieldStarts[field], FieldWidths[field]), values[field]);
+        }
     }
 
     private static void Digits<T>(Span<T> to, int value)
