@@ -23,7 +23,7 @@ internal static class LeadRow
     private const int StageName = 16;
 
     /// <summary>A row of <see cref="Columns"/>.</summary>
-    public static Lead Read(DbDataReader row) => Read(row, Text(row, StageName));
+    public static Lead Read(DbDataReader row) => Read(row, StageIdOf(row), Text(row, StageName));
 
     /// <summary>
     /// The read of rows of <see cref="LeadColumns"/> alone, whose stage names come from <paramref name="stageNames"/>:
@@ -31,9 +31,9 @@ internal static class LeadRow
     /// rest of the statement).
     /// </summary>
     public static Func<DbDataReader, Lead> ReadWithStageNames(IReadOnlyDictionary<Guid, string> stageNames) =>
-        row => Read(row, row.IsDBNull(StageId) ? null : stageNames.GetValueOrDefault(row.GetGuid(StageId)));
+        row => StageIdOf(row) is { } stageId ? Read(row, stageId, stageNames.GetValueOrDefault(stageId)) : Read(row, null, null);
 
-    private static Lead Read(DbDataReader row, string? stageName) => new()
+    private static Lead Read(DbDataReader row, Guid? stageId, string? stageName) => new()
     {
         Id = row.GetGuid(0),
         FirstName = Text(row, 1),
@@ -47,13 +47,15 @@ internal static class LeadRow
         Source = Text(row, 9),
         Medium = Text(row, 10),
         Campaign = Text(row, 11),
-        StatusStageId = row.IsDBNull(StageId) ? null : row.GetGuid(StageId),
+        StatusStageId = stageId,
         StatusStageName = stageName,
         Notes = Text(row, 13),
         // timestamptz: Npgsql reads it as a UTC DateTime.
         CreatedAt = row.GetDateTime(14),
         UpdatedAt = row.GetDateTime(15),
     };
+
+    private static Guid? StageIdOf(DbDataReader row) => row.IsDBNull(StageId) ? null : row.GetGuid(StageId);
 
     private static string? Text(DbDataReader row, int ordinal) => row.IsDBNull(ordinal) ? null : row.GetString(ordinal);
 }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Dapper;
 using RoofKit.Application.Leads.Common;
 using RoofKit.Infrastructure.Persistence;
@@ -8,8 +7,7 @@ namespace RoofKit.Infrastructure.Sync;
 /// <summary>Keyset pages of a workspace's tombstones on the primary key (workspace_id, deleted_at, id).</summary>
 public sealed class DeletionRepository(ReadDataSource read) : IDeletionRepository
 {
-    public async IAsyncEnumerable<LeadDeletion> ReadAsync(
-        LeadSliceRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<LeadDeletion> ReadAsync(LeadSliceRequest request, CancellationToken cancellationToken)
     {
         var parameters = new DynamicParameters();
         parameters.Add("WorkspaceId", request.WorkspaceId);
@@ -35,10 +33,7 @@ public sealed class DeletionRepository(ReadDataSource read) : IDeletionRepositor
             ORDER BY d.deleted_at, d.id
             LIMIT {PlanCache.Limit(request.Limit + 1)}
             """;
-        await foreach (var deletion in read.StreamAsync(
-            request.ReadAfterWal, sql, parameters, static row => new LeadDeletion(row.GetGuid(0), row.GetDateTime(1)), planEachExecution: false, cancellationToken))
-        {
-            yield return deletion;
-        }
+        return read.StreamAsync(
+            request.ReadAfterWal, sql, parameters, static row => new LeadDeletion(row.GetGuid(0), row.GetDateTime(1)), planEachExecution: false, cancellationToken);
     }
 }

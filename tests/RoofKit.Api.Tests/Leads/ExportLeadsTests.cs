@@ -125,6 +125,38 @@ public sealed class ExportLeadsTests : ApiTestBase
         response.Headers.GetValues("Link").Single().Should().Contain("limit=7");
     }
 
+    // An export reads its workspace's stage names once per segment, in the rows' snapshot, instead of joining them
+    // to each row (ADR-010): a renamed stage is named as it is now, a lead without a stage has neither id nor name,
+    // and the list, which keeps the join, says the same.
+    [Test]
+    public async Task ShouldNameEachLeadsStageAsItIsNowAndLeaveALeadWithoutOneEmpty()
+    {
+        var workspace = (await Data.WorkspaceAsync()).Id;
+        var stages = await Data.StagesAsync(workspace);
+        var start = DateTime.UtcNow.AddDays(-1);
+        var renamed = await Data.LeadAsync(workspace, start, stageId: stages[0].Id);
+        var none = await Data.LeadAsync(workspace, start.AddMinutes(1), stageId: null);
+        var other = await Data.LeadAsync(workspace, start.AddMinutes(2), stageId: stages[1].Id);
+        await using (var connection = await Db.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("UPDATE status_stages SET name = 'Inspection booked' WHERE id = @id", new { id = stages[0].Id });
+        }
+
+        var client = Client((await Data.KeyAsync(workspace, "leads.read", "leads.export")).Token);
+        var expected = new[]
+        {
+            (renamed.ToString(), stages[0].Id.ToString(), "Inspection booked"),
+            (none.ToString(), "", ""),
+            (other.ToString(), stages[1].Id.ToString(), stages[1].Name),
+        };
+
+        var rows = Csv.Parse(await (await client.GetAsync("/api/v1/leads/export")).Content.ReadAsByteArrayAsync()).Skip(1);
+        rows.Select(r => (r[0], r[12], r[13])).Should().Equal(expected);
+        var page = (await JsonAsync(await client.GetAsync("/api/v1/leads"))).GetProperty("data").EnumerateArray();
+        page.Select(l => (l.GetProperty("id").GetString()!, l.GetProperty("status_stage_id").GetString() ?? "",
+            l.GetProperty("status_stage_name").GetString() ?? "")).Should().Equal(expected);
+    }
+
     // Where a segment ends, at the boundary: the workspace holds exactly 10 leads. A full segment's end is read at
     // positions limit and limit + 1 of the slice; a shorter one's by numbering its keys (ADR-010).
     [TestCase(9, new[] { 9, 1 })]
