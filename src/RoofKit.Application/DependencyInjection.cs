@@ -36,6 +36,7 @@ public static class DependencyInjection
         services.AddScoped<LeadQueryPlanner>();
         services.AddSingleton<SyncWatermark>();
         services.AddScoped<RateLimitContext>();
+        services.AddSingleton<RateLimitEstimates>();
         services.AddSingleton(TimeProvider.System);
         // The RoofKit meter's instruments; IMeterFactory comes with the host (AddMetrics).
         services.AddMetrics();

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Reflection;
 using MediatR;
 using Microsoft.Extensions.Options;
@@ -22,27 +21,24 @@ public sealed class RateLimitBehaviour<TRequest, TResponse>(
     IOptions<RateLimitOptions> options,
     RateLimitContext context,
     RoofKitMetrics metrics,
-    TimeProvider clock)
+    RateLimitEstimates estimates)
     : IPipelineBehavior<TRequest, TResponse>
 {
     /// <summary>What a bucket must have had left at its last count on this instance for the next request to overlap.</summary>
     public const int OverlapMinimumRemaining = 10;
 
-    private const int MaxRememberedBuckets = 100_000;
-    private static readonly ConcurrentDictionary<Type, RateLimitedAttribute?> AttributeByType = new();
-    private static readonly ConcurrentDictionary<string, (DateTime ResetAt, int Remaining)> LastCount = new(StringComparer.Ordinal);
+    private static readonly RateLimitedAttribute? Limited = typeof(TRequest).GetCustomAttribute<RateLimitedAttribute>();
 
     public async Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next)
     {
-        var limited = AttributeByType.GetOrAdd(typeof(TRequest), t => t.GetCustomAttribute<RateLimitedAttribute>());
-        if (limited is null || currentApiKey.Identity is not { } identity)
+        if (Limited is not { } limited || currentApiKey.Identity is not { } identity)
         {
             return await next();
         }
 
         var bucket = $"key:{identity.KeyId:N}:{limited.Endpoint}";
         var counting = store.HitAsync(bucket, options.Value.For(limited.Policy), cancellationToken);
-        var reading = limited.Policy == RateLimitPolicy.List && HadPlentyLeft(bucket) ? next() : null;
+        var reading = limited.Policy == RateLimitPolicy.List && estimates.HadAtLeast(bucket, OverlapMinimumRemaining) ? next() : null;
 
         RateLimitDecision decision;
         try
@@ -57,7 +53,7 @@ public sealed class RateLimitBehaviour<TRequest, TResponse>(
 
         if (limited.Policy == RateLimitPolicy.List)
         {
-            Remember(bucket, decision);
+            estimates.Remember(bucket, decision);
         }
 
         context.Decision = decision;
@@ -73,21 +69,6 @@ public sealed class RateLimitBehaviour<TRequest, TResponse>(
         }
 
         return await (reading ?? next());
-    }
-
-    private bool HadPlentyLeft(string bucket) =>
-        LastCount.TryGetValue(bucket, out var last) && last.Remaining >= OverlapMinimumRemaining
-        && clock.GetUtcNow().UtcDateTime < last.ResetAt;
-
-    private static void Remember(string bucket, RateLimitDecision decision)
-    {
-        // Count takes every lock of the dictionary: asked only when a bucket is new, not on every request.
-        if (!LastCount.ContainsKey(bucket) && LastCount.Count >= MaxRememberedBuckets)
-        {
-            LastCount.Clear();
-        }
-
-        LastCount[bucket] = (decision.ResetAt, decision.Remaining);
     }
 
     /// <summary>Waits for a read whose answer is not wanted any more; its outcome, failure included, is dropped.</summary>

@@ -2,7 +2,7 @@ namespace RoofKit.Application.Leads.Common;
 
 /// <summary>
 /// The lead query exactly as the partner sent it: raw text, so that every bad value gets the contract's
-/// 400 from the validation behaviour (after authentication and rate limiting) rather than a binding error.
+/// 400 from <see cref="LeadQuery.Parse"/> in the handler (after authentication and rate limiting) rather than a binding error.
 /// </summary>
 public sealed record LeadQueryParameters
 {

@@ -37,6 +37,11 @@ public sealed class LeadQueryPlanner(
             kind);
     }
 
+    /// <summary>The cursor of the page after one that ended at <paramref name="end"/>; null when none follows.</summary>
+    public string? NextCursor(LeadQueryPlan plan, KeysetPageEnd end) =>
+        end is { HasMore: true, Last: { } last } ? NextCursor(plan, last) : null;
+
+    /// <summary>The cursor of the page after <paramref name="last"/>.</summary>
     public string NextCursor(LeadQueryPlan plan, KeysetPosition last) =>
         cursors.Protect(new LeadCursor(plan.Slice.WorkspaceId, last, plan.Watermark, plan.Slice.Filter, plan.ReadAfterWal), plan.Kind);
 }

@@ -45,7 +45,7 @@ public sealed class ExportLeadsQueryHandler(
             }
 
             var end = await ends.Task;
-            var next = end is { HasMore: true, Last: { } last } ? planner.NextCursor(plan, last) : null;
+            var next = planner.NextCursor(plan, end);
             return new LeadExport(body, slot, end.Count, next, plan.Watermark, clock.GetUtcNow().UtcDateTime);
         }
         catch

@@ -46,6 +46,6 @@ public sealed class ListDeletionsQueryHandler(
         var (page, end) = await KeysetPage.ToListAsync(
             deletions.ReadAsync(plan.Slice, cancellationToken), plan.Slice.Limit, d => new KeysetPosition(d.DeletedAt, d.Id), cancellationToken);
         return new SyncPage<DeletionPage>(
-            new DeletionPage(page, end.HasMore, end is { HasMore: true, Last: { } last } ? planner.NextCursor(plan, last) : null), plan.Watermark);
+            new DeletionPage(page, end.HasMore, planner.NextCursor(plan, end)), plan.Watermark);
     }
 }

@@ -25,6 +25,6 @@ public sealed class ListLeadsQueryHandler(LeadQueryPlanner planner, ILeadReposit
         var (page, end) = await KeysetPage.ToListAsync(
             leads.ReadAsync(plan.Slice, cancellationToken), plan.Slice.Limit, l => new KeysetPosition(l.UpdatedAt, l.Id), cancellationToken);
         return new SyncPage<LeadPage>(
-            new LeadPage(page, end.HasMore, end is { HasMore: true, Last: { } last } ? planner.NextCursor(plan, last) : null), plan.Watermark);
+            new LeadPage(page, end.HasMore, planner.NextCursor(plan, end)), plan.Watermark);
     }
 }

@@ -1,0 +1,29 @@
+using System.Collections.Concurrent;
+
+namespace RoofKit.Application.Common.RateLimiting;
+
+/// <summary>
+/// What this instance last saw left in each list-policy bucket, so that <c>RateLimitBehaviour</c> can read a page
+/// while the request is counted when the bucket had plenty left (ADR-010). An estimate, never a decision: the
+/// counter in PostgreSQL decides every request. One per host (a singleton), bounded in size.
+/// </summary>
+public sealed class RateLimitEstimates(TimeProvider clock)
+{
+    private const int MaxRememberedBuckets = 100_000;
+    private readonly ConcurrentDictionary<string, (DateTime ResetAt, int Remaining)> lastCount = new(StringComparer.Ordinal);
+
+    /// <summary>True when the bucket's last count on this instance, in the window still running, left at least <paramref name="remaining"/>.</summary>
+    public bool HadAtLeast(string bucket, int remaining) =>
+        lastCount.TryGetValue(bucket, out var last) && last.Remaining >= remaining && clock.GetUtcNow().UtcDateTime < last.ResetAt;
+
+    public void Remember(string bucket, RateLimitDecision decision)
+    {
+        // Count takes every lock of the dictionary: asked only when a bucket is new, not on every request.
+        if (!lastCount.ContainsKey(bucket) && lastCount.Count >= MaxRememberedBuckets)
+        {
+            lastCount.Clear();
+        }
+
+        lastCount[bucket] = (decision.ResetAt, decision.Remaining);
+    }
+}
