@@ -167,11 +167,7 @@ as_nginx() { if [ -n "$nginx_user" ]; then (cd / && runuser -u "$nginx_user" -- 
 as_nginx "$NGINX" -t -q -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" -c "$NGINX_DIR/nginx.conf" || die "nginx -t failed"
 as_nginx "$NGINX" -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" -c "$NGINX_DIR/nginx.conf" &
 nginx_pid=$!
-for _ in $(seq 1 50); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$BASE_URL/healthz/live" || true)" = 200 ] && break
-  kill -0 "$nginx_pid" 2>/dev/null || { cat "$NGINX_DIR/error.log" >&2; die "nginx exited"; }
-  sleep 0.2
-done
+wait_for_http "$BASE_URL/healthz/live" "$nginx_pid" "$NGINX_DIR/error.log" 10 || die "nginx does not answer on $BASE_URL"
 # runuser stays nginx's parent: signal the master by its pid file.
 nginx_master() { cat "$NGINX_DIR/nginx.pid"; }
 

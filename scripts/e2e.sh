@@ -93,6 +93,9 @@ if ! command -v soffice >/dev/null 2>&1; then
   say "installing Debian's libreoffice-calc-nogui (headless Calc for the spreadsheet check)"
   apt_install libreoffice-calc-nogui || say "installing libreoffice-calc-nogui failed"
 fi
+ensure_commands python3 curl   # json_field reads the admin CLI's --json output; curl answers wait_for_http
+# Node and npm run the browser checks and the linters (Debian's package is nodejs, not node).
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 # npm ci only when the lock file changed since the last install: it deletes node_modules first.
 lock_sum=$(sha256sum "$E2E_DIR/package-lock.json" | cut -d' ' -f1)
 if [ "$(cat "$E2E_DIR/node_modules/.roofkit-lock" 2>/dev/null || true)" != "$lock_sum" ]; then
@@ -100,7 +103,6 @@ if [ "$(cat "$E2E_DIR/node_modules/.roofkit-lock" 2>/dev/null || true)" != "$loc
   (cd "$E2E_DIR" && npm ci --no-audit --no-fund --loglevel=error) >&2
   printf '%s\n' "$lock_sum" >"$E2E_DIR/node_modules/.roofkit-lock"
 fi
-ensure_commands python3   # json_field reads the admin CLI's --json output
 pg_ensure_installed
 
 # --- the API as `make run` serves it: its demo, set up by the same code, and a workspace for the spreadsheet ---

@@ -170,22 +170,10 @@ wait_for_http() {
   return 1
 }
 
-# --- ports ----------------------------------------------------------------------------------------------------
+# --- dotnet test ----------------------------------------------------------------------------------------------
 
-# true when something accepts TCP connections on HOST:PORT.
-port_in_use() {
-  # shellcheck disable=SC2016  # $1 and $2 belong to the inner bash
-  timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "${1:?port_in_use HOST PORT}" "${2:?port_in_use HOST PORT}" 2>/dev/null
-}
-
-# A port that one asked for and then closed can be handed out again by the next bind(0), and until the server that
-# gets it binds it, anyone may take it. So free_port picks from the 10,000 ports below the kernel's ephemeral range
-# (where connections take their local ports, and bind(0) its), checks that it can bind the port, and reserves it: a
-# file named after the port in ROOFKIT_PORTS_DIR holds the pid of the script ($$, also inside $(free_port)). A port
-# reserved by a script that still runs is never handed out again, to it or to another script (make test beside make
-# run, or another checkout's); a reservation whose script is gone is void, and release_ports removes this script's.
-ROOFKIT_PORTS_DIR=${ROOFKIT_PORTS_DIR:-${TMPDIR:-/tmp}/roofkit-ports}
-
+# "PASSED FAILED" of a dotnet test run: the <Counters> of every trx file under DIR summed, plus one failure when the
+# run failed (DOTNET_RC) with none, or wrote no trx file at all.
 trx_counts() {
   local dir=${1:?trx_counts DIR DOTNET_RC} dotnet_rc=${2:?trx_counts DIR DOTNET_RC} trx counters p f passed=0 failed=0 files=0
   while IFS= read -r -d '' trx; do
@@ -207,6 +195,22 @@ trx_counts() {
   fi
   echo "$passed $failed"
 }
+
+# --- ports ----------------------------------------------------------------------------------------------------
+
+# true when something accepts TCP connections on HOST:PORT.
+port_in_use() {
+  # shellcheck disable=SC2016  # $1 and $2 belong to the inner bash
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "${1:?port_in_use HOST PORT}" "${2:?port_in_use HOST PORT}" 2>/dev/null
+}
+
+# A port that one asked for and then closed can be handed out again by the next bind(0), and until the server that
+# gets it binds it, anyone may take it. So free_port picks from the 10,000 ports below the kernel's ephemeral range
+# (where connections take their local ports, and bind(0) its), checks that it can bind the port, and reserves it: a
+# file named after the port in ROOFKIT_PORTS_DIR holds the pid of the script ($$, also inside $(free_port)). A port
+# reserved by a script that still runs is never handed out again, to it or to another script (make test beside make
+# run, or another checkout's); a reservation whose script is gone is void, and release_ports removes this script's.
+ROOFKIT_PORTS_DIR=${ROOFKIT_PORTS_DIR:-${TMPDIR:-/tmp}/roofkit-ports}
 
 free_port() {
   local top low port file owner

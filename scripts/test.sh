@@ -45,7 +45,7 @@ cleanup() {
   release_ports
   # Failed before the tests ran (cluster did not start, interrupted): still end with the summary.
   if [ "$summary_printed" = 0 ]; then
-    echo "tests: 0 passed, 0 failed"
+    echo "tests: 0 passed, 1 failed"
     [ "$EXIT_CODE" -ne 0 ] || EXIT_CODE=1
   fi
 }
@@ -79,7 +79,9 @@ fi
 passed=0 failed=0 rc=0
 if [ "$live_only" != 1 ]; then
   read -r passed failed < <(trx_counts "$tmp/results" "$dotnet_rc")
-  if [ "$dotnet_rc" -ne 0 ] || [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then rc=1; fi
+  # A filter that matched no test ran nothing: a failure, so that the summary line shows it.
+  if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then say "no test ran"; failed=1; fi
+  if [ "$dotnet_rc" -ne 0 ] || [ "$failed" -gt 0 ]; then rc=1; fi
 fi
 
 # Runs a script of checks against live servers, each check counted as one test: the script writes "PASSED FAILED"
@@ -92,6 +94,8 @@ live_checks() {
   wait "$test_pid" || script_rc=$?
   test_pid=
   if [ -s "$summary" ]; then read -r script_passed script_failed <"$summary"; fi
+  # A script that failed without a failing check (it broke off after writing its summary) counts one.
+  if [ "$script_rc" -ne 0 ] && [ "$script_failed" -eq 0 ]; then script_failed=1; fi
   passed=$((passed + script_passed))
   failed=$((failed + script_failed))
   if [ "$script_rc" -ne 0 ] || [ "$script_failed" -gt 0 ]; then rc=1; fi
