@@ -38,7 +38,7 @@ public sealed class RateLimitBehaviour<TRequest, TResponse>(
 
         var bucket = $"key:{identity.KeyId:N}:{limited.Endpoint}";
         var counting = store.HitAsync(bucket, options.Value.For(limited.Policy), cancellationToken);
-        var reading = limited.Policy == RateLimitPolicy.List && estimates.HadAtLeast(bucket, OverlapMinimumRemaining) ? next() : null;
+        var reading = limited.Policy == RateLimitPolicy.List && estimates.TryTakeOne(bucket, OverlapMinimumRemaining) ? next() : null;
 
         RateLimitDecision decision;
         try

@@ -12,9 +12,24 @@ public sealed class RateLimitEstimates(TimeProvider clock)
     private const int MaxRememberedBuckets = 100_000;
     private readonly ConcurrentDictionary<string, (DateTime ResetAt, int Remaining)> lastCount = new(StringComparer.Ordinal);
 
-    /// <summary>True when the bucket's last count on this instance, in the window still running, left at least <paramref name="remaining"/>.</summary>
-    public bool HadAtLeast(string bucket, int remaining) =>
-        lastCount.TryGetValue(bucket, out var last) && last.Remaining >= remaining && clock.GetUtcNow().UtcDateTime < last.ResetAt;
+    /// <summary>
+    /// True when the bucket's last count on this instance, in the window still running, left at least
+    /// <paramref name="remaining"/>; the estimate then drops by one, so that a burst overlaps no more reads than the
+    /// bucket is thought to admit (the others are counted first, and a refused one reads no page).
+    /// </summary>
+    public bool TryTakeOne(string bucket, int remaining)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        while (lastCount.TryGetValue(bucket, out var last) && last.Remaining >= remaining && now < last.ResetAt)
+        {
+            if (lastCount.TryUpdate(bucket, (last.ResetAt, last.Remaining - 1), last))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     public void Remember(string bucket, RateLimitDecision decision)
     {
