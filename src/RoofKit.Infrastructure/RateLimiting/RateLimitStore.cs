@@ -1,5 +1,6 @@
-using Dapper;
+using System.Collections.Concurrent;
 using Npgsql;
+using NpgsqlTypes;
 using RoofKit.Application.Common.Interfaces;
 using RoofKit.Application.Common.RateLimiting;
 
@@ -9,24 +10,139 @@ namespace RoofKit.Infrastructure.RateLimiting;
 /// Fixed windows aligned to the clock, counted in PostgreSQL with one atomic upsert, so every API instance
 /// sees one count: of N concurrent requests against a bucket with R left, exactly R are allowed.
 /// </summary>
+/// <remarks>
+/// A bucket has at most one upsert on its way from this instance. The requests that arrive for it meanwhile are
+/// counted together by the next one (<c>hits = hits + n</c>), and each takes its own place among the n positions the
+/// upsert returns, in the order they arrived: the count stays exact across instances, and a key's concurrent requests
+/// no longer queue on its counter's row lock one by one (ADR-010). A lone request is sent at once, as before.
+/// </remarks>
 public sealed class RateLimitStore(NpgsqlDataSource primary, TimeProvider clock) : IRateLimitStore
 {
+    private const string Sql = """
+        INSERT INTO rate_limit_counters AS c (bucket, window_start, hits, expires_at)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (bucket, window_start) DO UPDATE SET hits = c.hits + excluded.hits
+        RETURNING hits
+        """;
+
+    private readonly ConcurrentDictionary<string, BucketQueue> queues = new(StringComparer.Ordinal);
+
     public async Task<RateLimitDecision> HitAsync(string bucket, RateLimitRule rule, CancellationToken cancellationToken)
     {
-        const string sql = """
-            INSERT INTO rate_limit_counters AS c (bucket, window_start, hits, expires_at)
-            VALUES (@Bucket, @WindowStart, 1, @WindowEnd)
-            ON CONFLICT (bucket, window_start) DO UPDATE SET hits = c.hits + 1
-            RETURNING hits
-            """;
         var window = TimeSpan.FromSeconds(Math.Max(1, rule.WindowSeconds));
         var now = clock.GetUtcNow().UtcDateTime;
         var start = new DateTime(now.Ticks - (now.Ticks % window.Ticks), DateTimeKind.Utc);
-        var end = start + window;
+        var hit = new Hit(rule, start, start + window);
 
-        await using var connection = await primary.OpenConnectionAsync(cancellationToken);
-        var hits = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            sql, new { Bucket = bucket, WindowStart = start, WindowEnd = end }, cancellationToken: cancellationToken));
-        return new RateLimitDecision(rule.PermitLimit, Math.Max(0, rule.PermitLimit - hits), end, hits <= rule.PermitLimit);
+        BucketQueue queue;
+        while (true)
+        {
+            queue = queues.GetOrAdd(bucket, static _ => new BucketQueue());
+            lock (queue)
+            {
+                if (queue.Retired)
+                {
+                    continue;
+                }
+
+                if (queue.Sending)
+                {
+                    queue.Waiting.Add(hit);
+                    break;
+                }
+
+                queue.Sending = true;
+            }
+
+            // Nothing on its way for this bucket: this request's upsert goes now, and it sends the ones that queue
+            // behind it (without waiting for them).
+            await CountAsync(bucket, [hit]);
+            SendNext(bucket, queue);
+            return await hit.Decision.Task;
+        }
+
+        return await hit.Decision.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends what queued behind the last upsert, one upsert per window, until nothing is waiting; then the bucket's
+    /// queue is retired, so the table holds only buckets with an upsert on its way.
+    /// </summary>
+    private void SendNext(string bucket, BucketQueue queue)
+    {
+        List<Hit> next;
+        lock (queue)
+        {
+            if (queue.Waiting.Count == 0)
+            {
+                queue.Sending = false;
+                queue.Retired = true;
+                queues.TryRemove(new KeyValuePair<string, BucketQueue>(bucket, queue));
+                return;
+            }
+
+            var window = queue.Waiting[0].WindowStart;
+            next = queue.Waiting.FindAll(waiting => waiting.WindowStart == window);
+            queue.Waiting.RemoveAll(waiting => waiting.WindowStart == window);
+        }
+
+        _ = Task.Run(async () =>
+        {
+            await CountAsync(bucket, next);
+            SendNext(bucket, queue);
+        });
+    }
+
+    /// <summary>
+    /// One upsert for hits of one window, in arrival order. Never cancelled by one of their requests (the others
+    /// wait on it); <c>statement_timeout</c> bounds it. A failure fails each of them.
+    /// </summary>
+    private async Task CountAsync(string bucket, List<Hit> hits)
+    {
+        try
+        {
+            await using var command = primary.CreateCommand(Sql);
+            command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = bucket });
+            command.Parameters.Add(new NpgsqlParameter<DateTime> { NpgsqlDbType = NpgsqlDbType.TimestampTz, TypedValue = hits[0].WindowStart });
+            command.Parameters.Add(new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = hits.Count });
+            command.Parameters.Add(new NpgsqlParameter<DateTime> { NpgsqlDbType = NpgsqlDbType.TimestampTz, TypedValue = hits[0].WindowEnd });
+            var total = (int)(await command.ExecuteScalarAsync(CancellationToken.None))!;
+            var first = total - hits.Count + 1;
+            for (var i = 0; i < hits.Count; i++)
+            {
+                var position = first + i;
+                var rule = hits[i].Rule;
+                hits[i].Decision.TrySetResult(new RateLimitDecision(
+                    rule.PermitLimit, Math.Max(0, rule.PermitLimit - position), hits[i].WindowEnd, position <= rule.PermitLimit));
+            }
+        }
+        catch (Exception ex)
+        {
+            foreach (var hit in hits)
+            {
+                hit.Decision.TrySetException(ex);
+            }
+        }
+    }
+
+    private sealed class Hit(RateLimitRule rule, DateTime windowStart, DateTime windowEnd)
+    {
+        public RateLimitRule Rule { get; } = rule;
+
+        public DateTime WindowStart { get; } = windowStart;
+
+        public DateTime WindowEnd { get; } = windowEnd;
+
+        public TaskCompletionSource<RateLimitDecision> Decision { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>A bucket's upsert on its way and the hits waiting for the next; guarded by its own lock.</summary>
+    private sealed class BucketQueue
+    {
+        public bool Sending { get; set; }
+
+        public bool Retired { get; set; }
+
+        public List<Hit> Waiting { get; } = [];
     }
 }
