@@ -27,7 +27,7 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
             LIMIT {PlanCache.Limit(request.Limit + 1)}
             """;
         return read.StreamAsync(
-            request.ReadAfterWal, sql, parameters, LeadRow.Read, planEachExecution: request.Filter.Search is not null, cancellationToken);
+            request.ReadAfterWal, sql, parameters, LeadRow.ColumnsSentAsText, LeadRow.Read, planEachExecution: request.Filter.Search is not null, cancellationToken);
     }
 
     public async Task ReadSegmentAsync(
@@ -114,7 +114,7 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
             LIMIT @RowCount
             """;
         var readRow = LeadRow.ReadWithStageNames(stageNames);
-        await foreach (var lead in connection.StreamAsync(sql, parameters, transaction, readRow, cancellationToken))
+        await foreach (var lead in connection.StreamAsync(sql, parameters, LeadRow.LeadColumnsSentAsText, transaction, readRow, cancellationToken))
         {
             await onRow(lead);
         }

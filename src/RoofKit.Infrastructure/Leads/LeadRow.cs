@@ -19,6 +19,15 @@ internal static class LeadRow
     /// <summary>The lead's columns and its stage's name, from <c>LEFT JOIN status_stages s</c> (<see cref="Read(DbDataReader)"/>).</summary>
     public const string Columns = LeadColumns + ", s.name";
 
+    /// <summary>
+    /// The text columns of <see cref="LeadColumns"/>, which PostgreSQL sends in its text format (<c>TextResultColumns</c>):
+    /// every column but the ids and the timestamps.
+    /// </summary>
+    public static readonly bool[] LeadColumnsSentAsText = [false, .. Enumerable.Repeat(true, 11), false, true, false, false];
+
+    /// <summary>The text columns of <see cref="Columns"/>: the lead's, and its stage's name.</summary>
+    public static readonly bool[] ColumnsSentAsText = [.. LeadColumnsSentAsText, true];
+
     private const int StageId = 12;
     private const int StageName = 16;
 

@@ -37,7 +37,7 @@ public sealed class ReadDataSource(
     /// generic plan (<see cref="PlanCache"/>).
     /// </summary>
     public async IAsyncEnumerable<T> StreamAsync<T>(
-        long readAfterWal, string sql, object parameters, Func<DbDataReader, T> read, bool planEachExecution,
+        long readAfterWal, string sql, DynamicParameters parameters, bool[]? sentAsText, Func<DbDataReader, T> read, bool planEachExecution,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(readAfterWal, cancellationToken);
@@ -47,7 +47,7 @@ public sealed class ReadDataSource(
             await connection.ExecuteAsync(new CommandDefinition(PlanCache.PlanEachExecution, transaction: transaction, cancellationToken: cancellationToken));
         }
 
-        await foreach (var row in connection.StreamAsync(sql, parameters, transaction, read, cancellationToken))
+        await foreach (var row in connection.StreamAsync(sql, parameters, sentAsText, transaction, read, cancellationToken))
         {
             yield return row;
         }

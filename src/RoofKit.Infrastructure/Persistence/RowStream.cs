@@ -11,16 +11,17 @@ namespace RoofKit.Infrastructure.Persistence;
 /// <c>DbCommand.Cancel()</c> whenever its reader is still open as the enumeration ends, which it always is after the
 /// last row; Npgsql answers that with a cancel request, a new TCP connection that PostgreSQL forks a backend for, on
 /// every page (ADR-010). A reader disposed early here is drained by Npgsql instead; a cancelled token still cancels
-/// the query.
+/// the query. The columns flagged in <c>sentAsText</c> come in PostgreSQL's text format (<see cref="TextResultColumns"/>).
 /// </summary>
 internal static class RowStream
 {
     public static async IAsyncEnumerable<T> StreamAsync<T>(
-        this NpgsqlConnection connection, string sql, object parameters, NpgsqlTransaction? transaction,
+        this NpgsqlConnection connection, string sql, DynamicParameters parameters, bool[]? sentAsText, NpgsqlTransaction? transaction,
         Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        object arguments = sentAsText is null ? parameters : new TextResultColumns(parameters, sentAsText);
         await using var reader = await connection.ExecuteReaderAsync(
-            new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
+            new CommandDefinition(sql, arguments, transaction, cancellationToken: cancellationToken));
         while (await reader.ReadAsync(cancellationToken))
         {
             yield return read(reader);

@@ -34,6 +34,6 @@ public sealed class DeletionRepository(ReadDataSource read) : IDeletionRepositor
             LIMIT {PlanCache.Limit(request.Limit + 1)}
             """;
         return read.StreamAsync(
-            request.ReadAfterWal, sql, parameters, static row => new LeadDeletion(row.GetGuid(0), row.GetDateTime(1)), planEachExecution: false, cancellationToken);
+            request.ReadAfterWal, sql, parameters, sentAsText: null, static row => new LeadDeletion(row.GetGuid(0), row.GetDateTime(1)), planEachExecution: false, cancellationToken);
     }
 }
