@@ -7,8 +7,11 @@ using RoofKit.Infrastructure.Persistence;
 namespace RoofKit.Infrastructure.RateLimiting;
 
 /// <summary>
-/// Deletes counters of windows that have ended, once a minute, in small batches, away from the request path.
-/// Requests only ever write the row of the current window, so the rows deleted here are rows no request waits on.
+/// Deletes counters of windows that ended more than <see cref="Grace"/> ago, once a minute, in small batches, away from
+/// the request path. A request writes the row of the window it arrived in, but its upsert may reach the table after
+/// that window ended (it waited for a connection, or queued behind its bucket's last upsert): deleted by then, the
+/// row would start again at 1 and let it through however full the window was. Kept for the grace, the row still
+/// holds the window's count.
 /// </summary>
 public sealed class RateLimitCounterCleanup(NpgsqlDataSource primary, TimeProvider clock, ILogger<RateLimitCounterCleanup> logger)
     : BackgroundService
@@ -16,17 +19,23 @@ public sealed class RateLimitCounterCleanup(NpgsqlDataSource primary, TimeProvid
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// One pass: deletes every counter whose window ended before now (by the same clock that
-    /// <see cref="RateLimitStore"/> uses to pick windows), in batches; returns how many rows went.
+    /// How long a counter is kept after its window ended: longer than a hit can be on its way (a connection's wait and
+    /// a command's timeout, twice for a hit queued behind its bucket's last upsert; 2 x 38 s with the defaults).
+    /// </summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// One pass: deletes every counter whose window ended more than <see cref="Grace"/> before now (by the same clock
+    /// that <see cref="RateLimitStore"/> uses to pick windows), in batches; returns how many rows went.
     /// </summary>
     public async Task<int> DeleteExpiredAsync(CancellationToken cancellationToken)
     {
         const string sql = """
             DELETE FROM rate_limit_counters
-            WHERE ctid IN (SELECT ctid FROM rate_limit_counters WHERE expires_at < @Now LIMIT @BatchSize)
+            WHERE ctid IN (SELECT ctid FROM rate_limit_counters WHERE expires_at < @EndedBefore LIMIT @BatchSize)
             """;
         var parameters = new DynamicParameters();
-        parameters.Add("Now", clock.GetUtcNow().UtcDateTime);
+        parameters.Add("EndedBefore", clock.GetUtcNow().UtcDateTime - Grace);
         return await BatchedDelete.RunAsync(primary, sql, parameters, cancellationToken);
     }
 

@@ -14,7 +14,8 @@ namespace RoofKit.Infrastructure.RateLimiting;
 /// A bucket has at most one upsert on its way from this instance. The requests that arrive for it meanwhile are
 /// counted together by the next one (<c>hits = hits + n</c>), and each takes its own place among the n positions the
 /// upsert returns, in the order they arrived: the count stays exact across instances, and a key's concurrent requests
-/// no longer queue on its counter's row lock one by one (ADR-010). A lone request is sent at once, as before.
+/// no longer queue on its counter's row lock one by one (ADR-010). A request with nothing of its bucket on its way is
+/// sent at once, as before; one that queues waits for the rest of the upsert on its way, then for its own.
 /// </remarks>
 public sealed class RateLimitStore(NpgsqlDataSource primary, TimeProvider clock) : IRateLimitStore
 {
@@ -29,6 +30,7 @@ public sealed class RateLimitStore(NpgsqlDataSource primary, TimeProvider clock)
 
     public async Task<RateLimitDecision> HitAsync(string bucket, RateLimitRule rule, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var window = TimeSpan.FromSeconds(Math.Max(1, rule.WindowSeconds));
         var now = clock.GetUtcNow().UtcDateTime;
         var start = new DateTime(now.Ticks - (now.Ticks % window.Ticks), DateTimeKind.Utc);
@@ -54,14 +56,27 @@ public sealed class RateLimitStore(NpgsqlDataSource primary, TimeProvider clock)
                 queue.Sending = true;
             }
 
-            // Nothing on its way for this bucket: this request's upsert goes now, and it sends the ones that queue
-            // behind it (without waiting for them).
-            await CountAsync(bucket, [hit]);
+            // Nothing on its way for this bucket: this request's upsert goes now, alone (so its own token may cancel
+            // it), and it sends the ones that queued behind it without waiting for them.
+            await CountAsync(bucket, [hit], cancellationToken);
             SendNext(bucket, queue);
             return await hit.Decision.Task;
         }
 
-        return await hit.Decision.Task.WaitAsync(cancellationToken);
+        // A request that gives up before its upsert is sent leaves the queue uncounted; once sent, it is counted
+        // whether it waits for the answer or not, as a request whose upsert was on its way always was.
+        var waiting = queue;
+        await using var registration = cancellationToken.Register(() =>
+        {
+            lock (waiting)
+            {
+                if (waiting.Waiting.Remove(hit))
+                {
+                    hit.Decision.TrySetCanceled(cancellationToken);
+                }
+            }
+        });
+        return await hit.Decision.Task;
     }
 
     /// <summary>
@@ -86,18 +101,23 @@ public sealed class RateLimitStore(NpgsqlDataSource primary, TimeProvider clock)
             queue.Waiting.RemoveAll(waiting => waiting.WindowStart == window);
         }
 
-        _ = Task.Run(async () =>
+        // Not in the context of the request that happened to finish last: no logging scope or trace of its own.
+        using (ExecutionContext.SuppressFlow())
         {
-            await CountAsync(bucket, next);
-            SendNext(bucket, queue);
-        });
+            _ = Task.Run(async () =>
+            {
+                await CountAsync(bucket, next, CancellationToken.None);
+                SendNext(bucket, queue);
+            });
+        }
     }
 
     /// <summary>
-    /// One upsert for hits of one window, in arrival order. Never cancelled by one of their requests (the others
-    /// wait on it); <c>statement_timeout</c> bounds it. A failure fails each of them.
+    /// One upsert for hits of one window, in arrival order. A batch is never cancelled by one of its requests (the
+    /// others wait on it): the pool's wait for a connection and the command timeout bound it. A failure fails each of
+    /// them.
     /// </summary>
-    private async Task CountAsync(string bucket, List<Hit> hits)
+    private async Task CountAsync(string bucket, List<Hit> hits, CancellationToken cancellationToken)
     {
         try
         {
@@ -106,7 +126,7 @@ public sealed class RateLimitStore(NpgsqlDataSource primary, TimeProvider clock)
             command.Parameters.Add(new NpgsqlParameter<DateTime> { NpgsqlDbType = NpgsqlDbType.TimestampTz, TypedValue = hits[0].WindowStart });
             command.Parameters.Add(new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = hits.Count });
             command.Parameters.Add(new NpgsqlParameter<DateTime> { NpgsqlDbType = NpgsqlDbType.TimestampTz, TypedValue = hits[0].WindowEnd });
-            var total = (int)(await command.ExecuteScalarAsync(CancellationToken.None))!;
+            var total = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
             var first = total - hits.Count + 1;
             for (var i = 0; i < hits.Count; i++)
             {
@@ -120,7 +140,14 @@ public sealed class RateLimitStore(NpgsqlDataSource primary, TimeProvider clock)
         {
             foreach (var hit in hits)
             {
-                hit.Decision.TrySetException(ex);
+                if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                {
+                    hit.Decision.TrySetCanceled(cancellationToken);
+                }
+                else
+                {
+                    hit.Decision.TrySetException(ex);
+                }
             }
         }
     }

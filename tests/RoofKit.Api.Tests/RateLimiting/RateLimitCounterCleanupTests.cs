@@ -31,7 +31,7 @@ public sealed class RateLimitCounterCleanupTests : ApiTestBase
     {
         var clock = new TestClock(Start);
         var store = new RateLimitStore(Db, clock);
-        var cleanup = new RateLimitCounterCleanup(Db, clock, NullLogger<RateLimitCounterCleanup>.Instance);
+        var cleanup = CleanupAfterGrace(clock);
         var a = $"cleanup-a-{Guid.NewGuid():N}";
         var b = $"cleanup-b-{Guid.NewGuid():N}";
         await store.HitAsync(a, Rule, CancellationToken.None);
@@ -72,7 +72,7 @@ public sealed class RateLimitCounterCleanupTests : ApiTestBase
                 """, new { Prefix = prefix, Ended = Start.UtcDateTime });
         }
 
-        var cleanup = new RateLimitCounterCleanup(Db, new TestClock(Start.AddSeconds(1)), NullLogger<RateLimitCounterCleanup>.Instance);
+        var cleanup = CleanupAfterGrace(new TestClock(Start.AddSeconds(1)));
 
         (await cleanup.DeleteExpiredAsync(CancellationToken.None)).Should().Be(12001);
 
@@ -101,12 +101,41 @@ public sealed class RateLimitCounterCleanupTests : ApiTestBase
 
         // A generous guard against a hang, not a timing assertion: a cleanup that waited on the lock would never end.
         using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var cleanup = new RateLimitCounterCleanup(Db, clock, NullLogger<RateLimitCounterCleanup>.Instance);
+        var cleanup = CleanupAfterGrace(clock);
         (await cleanup.DeleteExpiredAsync(guard.Token)).Should().Be(1);
 
         await transaction.RollbackAsync();
         (await RowsAsync(ended)).Should().BeEmpty();
         (await RowsAsync(live)).Should().HaveCount(1);
+    }
+
+    /// <summary>
+    /// A hit that arrived in a window but reaches the table after it ended (it waited for a connection, or behind its
+    /// bucket's last upsert) is counted against that window's count, not against a row started again.
+    /// </summary>
+    [Test]
+    public async Task ShouldKeepAnEndedWindowsCountForTheHitsStillOnTheirWay()
+    {
+        var rule = new RateLimitRule { PermitLimit = 2, WindowSeconds = 60 };
+        var bucket = $"cleanup-late-{Guid.NewGuid():N}";
+        var store = new RateLimitStore(Db, new TestClock(Start));
+        (await store.HitAsync(bucket, rule, CancellationToken.None)).Allowed.Should().BeTrue();
+        (await store.HitAsync(bucket, rule, CancellationToken.None)).Allowed.Should().BeTrue();
+
+        // The window (10:14-10:15) ended a second ago when the pass runs; a hit of that window is still on its way.
+        var cleanup = new RateLimitCounterCleanup(Db, new TestClock(Start.AddSeconds(31)), NullLogger<RateLimitCounterCleanup>.Instance);
+        (await cleanup.DeleteExpiredAsync(CancellationToken.None)).Should().Be(0);
+        var late = await store.HitAsync(bucket, rule, CancellationToken.None);
+
+        late.Allowed.Should().BeFalse();
+        late.Remaining.Should().Be(0);
+        (await RowsAsync(bucket)).Should().HaveCount(1);
+
+        // After the grace it goes.
+        var later = new RateLimitCounterCleanup(
+            Db, new TestClock(Start.AddSeconds(30) + RateLimitCounterCleanup.Grace + TimeSpan.FromMilliseconds(1)), NullLogger<RateLimitCounterCleanup>.Instance);
+        (await later.DeleteExpiredAsync(CancellationToken.None)).Should().Be(1);
+        (await RowsAsync(bucket)).Should().BeEmpty();
     }
 
     [Test]
@@ -115,10 +144,19 @@ public sealed class RateLimitCounterCleanupTests : ApiTestBase
         Factory.Services.GetServices<IHostedService>().OfType<RateLimitCounterCleanup>().Should().ContainSingle();
     }
 
+    /// <summary>A cleanup whose passes run <see cref="RateLimitCounterCleanup.Grace"/> after the store's clock.</summary>
+    private RateLimitCounterCleanup CleanupAfterGrace(TimeProvider storeClock) =>
+        new(Db, new LaterBy(storeClock, RateLimitCounterCleanup.Grace), NullLogger<RateLimitCounterCleanup>.Instance);
+
     private async Task<List<DateTime>> RowsAsync(string bucket)
     {
         await using var connection = await Db.OpenConnectionAsync();
         return (await connection.QueryAsync<DateTime>(
             "SELECT expires_at FROM rate_limit_counters WHERE bucket = @Bucket ORDER BY expires_at", new { Bucket = bucket })).ToList();
+    }
+
+    private sealed class LaterBy(TimeProvider clock, TimeSpan by) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => clock.GetUtcNow() + by;
     }
 }

@@ -74,25 +74,65 @@ public sealed class RateLimitStoreTests : ApiTestBase
     }
 
     [Test]
-    public async Task ShouldFailEveryQueuedHitWhenTheDatabaseCannotBeReachedAndCountAgainOnceItCan()
+    public async Task ShouldFailEveryHitOfAnUpsertThatTimesOutAndCountAgainOnTheSameInstanceAfterwards()
     {
-        var bucket = $"store-down-{Guid.NewGuid():N}";
-        var unreachable = new NpgsqlConnectionStringBuilder(AssemblyDatabase.Database.ConnectionString)
+        var bucket = $"store-timeout-{Guid.NewGuid():N}";
+        var impatient = new NpgsqlConnectionStringBuilder(AssemblyDatabase.Database.ConnectionString) { CommandTimeout = 1 };
+        await using var dataSource = NpgsqlDataSource.Create(impatient.ConnectionString);
+        var store = new RateLimitStore(dataSource, new TestClock(Start));
+        await store.HitAsync(bucket, Rule, CancellationToken.None);
+
+        // The row stays locked past the command timeout: the upsert on its way fails, then the one for those behind it.
+        await using (var holder = await Db.OpenConnectionAsync())
+        await using (var transaction = await holder.BeginTransactionAsync())
         {
-            Host = "127.0.0.1", Port = 1, Timeout = 2,
-        };
-        await using (var down = NpgsqlDataSource.Create(unreachable.ConnectionString))
-        {
-            var store = new RateLimitStore(down, new TestClock(Start));
-            var hits = Enumerable.Range(0, 10).Select(_ => store.HitAsync(bucket, Rule, CancellationToken.None)).ToList();
+            await holder.ExecuteAsync("UPDATE rate_limit_counters SET hits = hits WHERE bucket = @Bucket", new { Bucket = bucket }, transaction);
+            var hits = Enumerable.Range(0, 6).Select(_ => store.HitAsync(bucket, Rule, CancellationToken.None)).ToList();
             foreach (var hit in hits)
             {
                 await hit.Invoking(async task => await task).Should().ThrowAsync<NpgsqlException>();
             }
+
+            await transaction.RollbackAsync();
         }
 
-        var up = new RateLimitStore(Db, new TestClock(Start));
-        (await up.HitAsync(bucket, Rule, CancellationToken.None)).Remaining.Should().Be(29);
+        // The same store counts again (its queue for the bucket was not left waiting), and the failed hits were not counted.
+        (await store.HitAsync(bucket, Rule, CancellationToken.None)).Remaining.Should().Be(Rule.PermitLimit - 2);
+    }
+
+    [Test]
+    public async Task ShouldNotCountAQueuedHitWhoseRequestGaveUpBeforeItWasSent()
+    {
+        var bucket = $"store-cancel-{Guid.NewGuid():N}";
+        var store = new RateLimitStore(Db, new TestClock(Start));
+        await store.HitAsync(bucket, Rule, CancellationToken.None);
+
+        await using var holder = await Db.OpenConnectionAsync();
+        await using var transaction = await holder.BeginTransactionAsync();
+        await holder.ExecuteAsync("UPDATE rate_limit_counters SET hits = hits WHERE bucket = @Bucket", new { Bucket = bucket }, transaction);
+        var onItsWay = store.HitAsync(bucket, Rule, CancellationToken.None);
+        using var gaveUp = new CancellationTokenSource();
+        var queued = store.HitAsync(bucket, Rule, gaveUp.Token);
+        await Eventually.UntilAsync(async () => await WaitingOnTheRowAsync() >= 1, "the upsert on its way waits on the row lock");
+
+        await gaveUp.CancelAsync();
+        await queued.Invoking(async task => await task).Should().ThrowAsync<OperationCanceledException>();
+        await transaction.RollbackAsync();
+
+        (await onItsWay).Remaining.Should().Be(Rule.PermitLimit - 2);
+        (await store.HitAsync(bucket, Rule, CancellationToken.None)).Remaining.Should().Be(Rule.PermitLimit - 3);
+    }
+
+    [Test]
+    public async Task ShouldNeitherSendNorCountAHitWhoseRequestHasAlreadyGivenUp()
+    {
+        var bucket = $"store-cancelled-{Guid.NewGuid():N}";
+        var store = new RateLimitStore(Db, new TestClock(Start));
+
+        await store.Invoking(s => s.HitAsync(bucket, Rule, new CancellationToken(canceled: true)))
+            .Should().ThrowAsync<OperationCanceledException>();
+
+        (await store.HitAsync(bucket, Rule, CancellationToken.None)).Remaining.Should().Be(Rule.PermitLimit - 1);
     }
 
     private async Task<int> WaitingOnTheRowAsync()
@@ -100,7 +140,7 @@ public sealed class RateLimitStoreTests : ApiTestBase
         await using var connection = await Db.OpenConnectionAsync();
         return await connection.QuerySingleAsync<int>("""
             SELECT count(*)::int FROM pg_stat_activity
-            WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO rate_limit_counters%'
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO rate_limit_counters%'
             """);
     }
 
