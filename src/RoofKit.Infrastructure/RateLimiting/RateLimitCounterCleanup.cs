@@ -19,10 +19,12 @@ public sealed class RateLimitCounterCleanup(NpgsqlDataSource primary, TimeProvid
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// How long a counter is kept after its window ended: longer than a hit can be on its way (a connection's wait and
-    /// a command's timeout, twice for a hit queued behind its bucket's last upsert; 2 x 38 s with the defaults).
+    /// How long a counter is kept after its window ended: far longer than a hit is on its way. A hit waits for the
+    /// upserts ahead of it in its bucket's queue (one per window the waiting hits arrived in), each bounded by a
+    /// connection's wait and a command's timeout (38 s with the defaults); only a database that stalls for minutes
+    /// while still answering would outlast it. A counter kept longer costs a row.
     /// </summary>
-    public static readonly TimeSpan Grace = TimeSpan.FromMinutes(2);
+    public static readonly TimeSpan Grace = TimeSpan.FromMinutes(10);
 
     /// <summary>
     /// One pass: deletes every counter whose window ended more than <see cref="Grace"/> before now (by the same clock

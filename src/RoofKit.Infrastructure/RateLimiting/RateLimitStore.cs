@@ -56,27 +56,37 @@ public sealed class RateLimitStore(NpgsqlDataSource primary, TimeProvider clock)
                 queue.Sending = true;
             }
 
-            // Nothing on its way for this bucket: this request's upsert goes now, alone (so its own token may cancel
-            // it), and it sends the ones that queued behind it without waiting for them.
+            // Nothing on its way for this bucket: this request's upsert goes now, alone (its own token may stop it while
+            // it waits for a connection), and it sends the ones that queued behind it without waiting for them.
             await CountAsync(bucket, [hit], cancellationToken);
             SendNext(bucket, queue);
             return await hit.Decision.Task;
         }
 
-        // A request that gives up before its upsert is sent leaves the queue uncounted; once sent, it is counted
-        // whether it waits for the answer or not, as a request whose upsert was on its way always was.
-        var waiting = queue;
-        await using var registration = cancellationToken.Register(() =>
+        // A request that gives up before its upsert is sent is taken out, uncounted; once sent, it is counted whether
+        // it waits for the answer or not, as a request whose upsert was on its way always was.
+        try
         {
-            lock (waiting)
+            return await hit.Decision.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            bool sent;
+            lock (queue)
             {
-                if (waiting.Waiting.Remove(hit))
-                {
-                    hit.Decision.TrySetCanceled(cancellationToken);
-                }
+                sent = !queue.Waiting.Remove(hit);
             }
-        });
-        return await hit.Decision.Task;
+
+            if (sent)
+            {
+                // Nobody waits for the answer any more: a failure of the upsert it went with is observed here.
+                _ = hit.Decision.Task.ContinueWith(
+                    static task => task.Exception, CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+
+            throw;
+        }
     }
 
     /// <summary>
@@ -102,31 +112,34 @@ public sealed class RateLimitStore(NpgsqlDataSource primary, TimeProvider clock)
         }
 
         // Not in the context of the request that happened to finish last: no logging scope or trace of its own.
-        using (ExecutionContext.SuppressFlow())
-        {
-            _ = Task.Run(async () =>
-            {
-                await CountAsync(bucket, next, CancellationToken.None);
-                SendNext(bucket, queue);
-            });
-        }
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static state => _ = state.Store.SendAsync(state.Bucket, state.Queue, state.Next), (Store: this, Bucket: bucket, Queue: queue, Next: next),
+            preferLocal: false);
+    }
+
+    private async Task SendAsync(string bucket, BucketQueue queue, List<Hit> hits)
+    {
+        await CountAsync(bucket, hits, CancellationToken.None);
+        SendNext(bucket, queue);
     }
 
     /// <summary>
-    /// One upsert for hits of one window, in arrival order. A batch is never cancelled by one of its requests (the
-    /// others wait on it): the pool's wait for a connection and the command timeout bound it. A failure fails each of
-    /// them.
+    /// One upsert for hits of one window, in arrival order. Once on a connection it is never cancelled (a cancelled
+    /// command costs PostgreSQL a cancel request, a connection of its own; ADR-010), and for several hits no one of
+    /// their requests may stop it: the command timeout bounds it. A lone request that gives up while waiting for a
+    /// connection is not counted. A failure fails each of the hits.
     /// </summary>
     private async Task CountAsync(string bucket, List<Hit> hits, CancellationToken cancellationToken)
     {
         try
         {
-            await using var command = primary.CreateCommand(Sql);
+            await using var connection = await primary.OpenConnectionAsync(cancellationToken);
+            await using var command = new NpgsqlCommand(Sql, connection);
             command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = bucket });
             command.Parameters.Add(new NpgsqlParameter<DateTime> { NpgsqlDbType = NpgsqlDbType.TimestampTz, TypedValue = hits[0].WindowStart });
             command.Parameters.Add(new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = hits.Count });
             command.Parameters.Add(new NpgsqlParameter<DateTime> { NpgsqlDbType = NpgsqlDbType.TimestampTz, TypedValue = hits[0].WindowEnd });
-            var total = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+            var total = (int)(await command.ExecuteScalarAsync(CancellationToken.None))!;
             var first = total - hits.Count + 1;
             for (var i = 0; i < hits.Count; i++)
             {
