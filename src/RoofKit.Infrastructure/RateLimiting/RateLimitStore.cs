@@ -58,8 +58,7 @@ public sealed class RateLimitStore(NpgsqlDataSource primary, TimeProvider clock)
 
             // Nothing on its way for this bucket: this request's upsert goes now, alone (its own token may stop it while
             // it waits for a connection), and it sends the ones that queued behind it without waiting for them.
-            await CountAsync(bucket, [hit], cancellationToken);
-            SendNext(bucket, queue);
+            await SendAsync(bucket, queue, [hit], cancellationToken);
             return await hit.Decision.Task;
         }
 
@@ -113,13 +112,15 @@ public sealed class RateLimitStore(NpgsqlDataSource primary, TimeProvider clock)
 
         // Not in the context of the request that happened to finish last: no logging scope or trace of its own.
         ThreadPool.UnsafeQueueUserWorkItem(
-            static state => _ = state.Store.SendAsync(state.Bucket, state.Queue, state.Next), (Store: this, Bucket: bucket, Queue: queue, Next: next),
+            static state => _ = state.Store.SendAsync(state.Bucket, state.Queue, state.Next, CancellationToken.None),
+            (Store: this, Bucket: bucket, Queue: queue, Next: next),
             preferLocal: false);
     }
 
-    private async Task SendAsync(string bucket, BucketQueue queue, List<Hit> hits)
+    /// <summary>Counts <paramref name="hits"/>, then sends what queued behind them.</summary>
+    private async Task SendAsync(string bucket, BucketQueue queue, List<Hit> hits, CancellationToken cancellationToken)
     {
-        await CountAsync(bucket, hits, CancellationToken.None);
+        await CountAsync(bucket, hits, cancellationToken);
         SendNext(bucket, queue);
     }
 

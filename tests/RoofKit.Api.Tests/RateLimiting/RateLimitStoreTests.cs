@@ -25,14 +25,11 @@ public sealed class RateLimitStoreTests : ApiTestBase
 
         await using var log = await StatementLogAsync(bucket);
 
-        // An open transaction holds the counter's row lock, so the next upsert waits on it and 40 more hits arrive
-        // while it is on its way.
-        await using var holder = await Db.OpenConnectionAsync();
-        await using var transaction = await holder.BeginTransactionAsync();
-        await holder.ExecuteAsync("UPDATE rate_limit_counters SET hits = hits WHERE bucket = @Bucket", new { Bucket = bucket }, transaction);
+        // The counter's row is locked, so the next upsert waits on it and 40 more hits arrive while it is on its way.
+        await using var rowLock = await CounterRowLock.TakeAsync(Db, bucket);
         var hits = Enumerable.Range(0, 41).Select(_ => store.HitAsync(bucket, Rule, CancellationToken.None)).ToList();
         await Eventually.UntilAsync(async () => await WaitingOnTheRowAsync() >= 1, "the first upsert waits on the row lock");
-        await transaction.RollbackAsync();
+        await rowLock.ReleaseAsync();
         var decisions = await Task.WhenAll(hits);
 
         // 1 counted before, 41 now: positions 2 to 42, each once, in the order the hits arrived.
@@ -54,16 +51,14 @@ public sealed class RateLimitStoreTests : ApiTestBase
         var store = new RateLimitStore(Db, clock);
         await store.HitAsync(bucket, Rule, CancellationToken.None);
 
-        await using var holder = await Db.OpenConnectionAsync();
-        await using var transaction = await holder.BeginTransactionAsync();
-        await holder.ExecuteAsync("UPDATE rate_limit_counters SET hits = hits WHERE bucket = @Bucket", new { Bucket = bucket }, transaction);
+        await using var rowLock = await CounterRowLock.TakeAsync(Db, bucket);
         var first = Enumerable.Range(0, 4).Select(_ => store.HitAsync(bucket, Rule, CancellationToken.None)).ToList();
         clock.Set(Start.AddSeconds(35));
         var second = Enumerable.Range(0, 3).Select(_ => store.HitAsync(bucket, Rule, CancellationToken.None)).ToList();
         clock.Set(Start);
         var third = Enumerable.Range(0, 2).Select(_ => store.HitAsync(bucket, Rule, CancellationToken.None)).ToList();
         await Eventually.UntilAsync(async () => await WaitingOnTheRowAsync() >= 1, "the first upsert waits on the row lock");
-        await transaction.RollbackAsync();
+        await rowLock.ReleaseAsync();
 
         var inFirstWindow = await Task.WhenAll(first.Concat(third));
         var inSecondWindow = await Task.WhenAll(second);
@@ -83,17 +78,15 @@ public sealed class RateLimitStoreTests : ApiTestBase
         await store.HitAsync(bucket, Rule, CancellationToken.None);
 
         // The row stays locked past the command timeout: the upsert on its way fails, then the one for those behind it.
-        await using (var holder = await Db.OpenConnectionAsync())
-        await using (var transaction = await holder.BeginTransactionAsync())
+        await using (var rowLock = await CounterRowLock.TakeAsync(Db, bucket))
         {
-            await holder.ExecuteAsync("UPDATE rate_limit_counters SET hits = hits WHERE bucket = @Bucket", new { Bucket = bucket }, transaction);
             var hits = Enumerable.Range(0, 6).Select(_ => store.HitAsync(bucket, Rule, CancellationToken.None)).ToList();
             foreach (var hit in hits)
             {
                 await hit.Invoking(async task => await task).Should().ThrowAsync<NpgsqlException>();
             }
 
-            await transaction.RollbackAsync();
+            await rowLock.ReleaseAsync();
         }
 
         // The same store counts again (its queue for the bucket was not left waiting), and the failed hits were not counted.
@@ -107,9 +100,7 @@ public sealed class RateLimitStoreTests : ApiTestBase
         var store = new RateLimitStore(Db, new TestClock(Start));
         await store.HitAsync(bucket, Rule, CancellationToken.None);
 
-        await using var holder = await Db.OpenConnectionAsync();
-        await using var transaction = await holder.BeginTransactionAsync();
-        await holder.ExecuteAsync("UPDATE rate_limit_counters SET hits = hits WHERE bucket = @Bucket", new { Bucket = bucket }, transaction);
+        await using var rowLock = await CounterRowLock.TakeAsync(Db, bucket);
         var onItsWay = store.HitAsync(bucket, Rule, CancellationToken.None);
         using var gaveUp = new CancellationTokenSource();
         var queued = store.HitAsync(bucket, Rule, gaveUp.Token);
@@ -117,7 +108,7 @@ public sealed class RateLimitStoreTests : ApiTestBase
 
         await gaveUp.CancelAsync();
         await queued.Invoking(async task => await task).Should().ThrowAsync<OperationCanceledException>();
-        await transaction.RollbackAsync();
+        await rowLock.ReleaseAsync();
 
         (await onItsWay).Remaining.Should().Be(Rule.PermitLimit - 2);
         (await store.HitAsync(bucket, Rule, CancellationToken.None)).Remaining.Should().Be(Rule.PermitLimit - 3);
@@ -133,6 +124,27 @@ public sealed class RateLimitStoreTests : ApiTestBase
             .Should().ThrowAsync<OperationCanceledException>();
 
         (await store.HitAsync(bucket, Rule, CancellationToken.None)).Remaining.Should().Be(Rule.PermitLimit - 1);
+    }
+
+    /// <summary>An open transaction that holds a counter's row lock, as a request's upsert does while it runs.</summary>
+    private sealed class CounterRowLock(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public static async Task<CounterRowLock> TakeAsync(NpgsqlDataSource db, string bucket)
+        {
+            var connection = await db.OpenConnectionAsync();
+            var transaction = await connection.BeginTransactionAsync();
+            await connection.ExecuteAsync(
+                "UPDATE rate_limit_counters SET hits = hits WHERE bucket = @Bucket", new { Bucket = bucket }, transaction);
+            return new CounterRowLock(connection, transaction);
+        }
+
+        public Task ReleaseAsync() => transaction.RollbackAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
     }
 
     private async Task<int> WaitingOnTheRowAsync()
