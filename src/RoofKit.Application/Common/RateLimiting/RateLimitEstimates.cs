@@ -13,14 +13,14 @@ public sealed class RateLimitEstimates(TimeProvider clock)
     private readonly ConcurrentDictionary<string, (DateTime ResetAt, int Remaining)> lastCount = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// True when the bucket's last count on this instance, in the window still running, left at least
-    /// <paramref name="remaining"/>; the estimate then drops by one, so that a burst overlaps no more reads than the
+    /// True when the bucket's estimate on this instance, in the window still running, is at least
+    /// <paramref name="minimum"/>; the estimate then drops by one, so that a burst overlaps no more reads than the
     /// bucket is thought to admit (the others are counted first, and a refused one reads no page).
     /// </summary>
-    public bool TryTakeOne(string bucket, int remaining)
+    public bool TryTakeOne(string bucket, int minimum)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        while (lastCount.TryGetValue(bucket, out var last) && last.Remaining >= remaining && now < last.ResetAt)
+        while (lastCount.TryGetValue(bucket, out var last) && last.Remaining >= minimum && now < last.ResetAt)
         {
             if (lastCount.TryUpdate(bucket, (last.ResetAt, last.Remaining - 1), last))
             {
@@ -31,6 +31,11 @@ public sealed class RateLimitEstimates(TimeProvider clock)
         return false;
     }
 
+    /// <summary>
+    /// Takes a count into the estimate. Within a window a bucket's count only falls, but its requests' decisions come
+    /// back in no set order: the estimate keeps the lowest of the window (a late count never raises it), and a count
+    /// of a later window starts it again.
+    /// </summary>
     public void Remember(string bucket, RateLimitDecision decision)
     {
         // Count takes every lock of the dictionary: asked only when a bucket is new, not on every request.
@@ -39,6 +44,13 @@ public sealed class RateLimitEstimates(TimeProvider clock)
             lastCount.Clear();
         }
 
-        lastCount[bucket] = (decision.ResetAt, decision.Remaining);
+        var seen = (decision.ResetAt, decision.Remaining);
+        lastCount.AddOrUpdate(
+            bucket,
+            static (_, seen) => seen,
+            static (_, last, seen) => seen.ResetAt > last.ResetAt ? seen
+                : seen.ResetAt < last.ResetAt ? last
+                : (last.ResetAt, Math.Min(last.Remaining, seen.Remaining)),
+            seen);
     }
 }

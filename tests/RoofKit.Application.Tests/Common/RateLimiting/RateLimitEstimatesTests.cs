@@ -1,4 +1,5 @@
 using RoofKit.Application.Common.RateLimiting;
+using RoofKit.Testing;
 
 namespace RoofKit.Application.Tests.Common.RateLimiting;
 
@@ -13,7 +14,7 @@ public sealed class RateLimitEstimatesTests
     [Test]
     public void ShouldLetABurstOverlapNoMoreReadsThanTheBucketHadAboveTheMinimum()
     {
-        var estimates = new RateLimitEstimates(new Clock(ResetAt.AddSeconds(-30)));
+        var estimates = new RateLimitEstimates(new TestClock(new DateTimeOffset(ResetAt.AddSeconds(-30))));
         estimates.Remember("key:a:list_leads", new RateLimitDecision(25, 12, ResetAt, Allowed: true));
 
         var taken = Enumerable.Range(0, 10).Count(_ => estimates.TryTakeOne("key:a:list_leads", 10));
@@ -24,19 +25,41 @@ public sealed class RateLimitEstimatesTests
     [Test]
     public void ShouldOverlapNothingForABucketNeverCountedOrWhoseWindowEnded()
     {
-        var clock = new Clock(ResetAt.AddSeconds(-1));
+        var clock = new TestClock(new DateTimeOffset(ResetAt.AddSeconds(-1)));
         var estimates = new RateLimitEstimates(clock);
         estimates.Remember("key:a:list_leads", new RateLimitDecision(600, 500, ResetAt, Allowed: true));
 
         estimates.TryTakeOne("key:b:list_leads", 10).Should().BeFalse("no count of this bucket was seen");
-        clock.Now = ResetAt;
+        clock.Set(new DateTimeOffset(ResetAt));
         estimates.TryTakeOne("key:a:list_leads", 10).Should().BeFalse("the count belongs to a window that has ended");
     }
 
-    private sealed class Clock(DateTime now) : TimeProvider
+    /// <summary>
+    /// A bucket's counts only fall within a window, but its requests' decisions come back in no set order: a count
+    /// that arrives late (more left than the estimate already says) must not raise the estimate again.
+    /// </summary>
+    [Test]
+    public void ShouldNotRaiseAnEstimateWithACountThatCameBackLate()
     {
-        public DateTime Now { get; set; } = now;
+        var estimates = new RateLimitEstimates(new TestClock(new DateTimeOffset(ResetAt.AddSeconds(-30))));
+        estimates.Remember("key:a:list_leads", new RateLimitDecision(25, 12, ResetAt, Allowed: true));
+        Enumerable.Range(0, 3).Count(_ => estimates.TryTakeOne("key:a:list_leads", 10)).Should().Be(3);
 
-        public override DateTimeOffset GetUtcNow() => new(Now);
+        estimates.Remember("key:a:list_leads", new RateLimitDecision(25, 11, ResetAt, Allowed: true));
+
+        estimates.TryTakeOne("key:a:list_leads", 10).Should().BeFalse("the estimate is down to 9, below the 11 that came back late");
+    }
+
+    [Test]
+    public void ShouldStartAgainFromTheFirstCountOfANewWindow()
+    {
+        var clock = new TestClock(new DateTimeOffset(ResetAt.AddSeconds(-1)));
+        var estimates = new RateLimitEstimates(clock);
+        estimates.Remember("key:a:list_leads", new RateLimitDecision(25, 0, ResetAt, Allowed: false));
+        clock.Set(new DateTimeOffset(ResetAt));
+
+        estimates.Remember("key:a:list_leads", new RateLimitDecision(25, 24, ResetAt.AddSeconds(60), Allowed: true));
+
+        estimates.TryTakeOne("key:a:list_leads", 10).Should().BeTrue();
     }
 }
