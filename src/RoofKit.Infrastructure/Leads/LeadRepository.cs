@@ -21,7 +21,7 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
         // own term each time (PlanCache).
         var sql = $"""
             SELECT {LeadRow.Columns}
-            FROM leads l LEFT JOIN status_stages s ON s.id = l.status_stage_id
+            FROM {LeadRow.From}
             WHERE {where}
             ORDER BY l.updated_at, l.id
             LIMIT {PlanCache.Limit(request.Limit + 1)}
@@ -69,6 +69,11 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
         // One snapshot for the probe and the rows, so the row count the headers promise is the count that follows.
         await using var connection = await read.OpenConnectionAsync(request.ReadAfterWal, cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        if (request.Filter.Search is not null)
+        {
+            await PlanCache.PlanEachExecutionAsync(connection, transaction, cancellationToken);
+        }
+
         var ends = (await connection.QueryAsync<KeyRow>(
             new CommandDefinition(endSql, parameters, transaction, cancellationToken: cancellationToken))).AsList();
         int rowCount;

@@ -16,8 +16,11 @@ internal static class LeadRow
         l.source, l.medium, l.campaign, l.status_stage_id, l.notes, l.created_at, l.updated_at
         """;
 
-    /// <summary>The lead's columns and its stage's name, from <c>LEFT JOIN status_stages s</c> (<see cref="Read(DbDataReader)"/>).</summary>
+    /// <summary>The lead's columns and its stage's name, from <see cref="From"/> (<see cref="Read(DbDataReader)"/>).</summary>
     public const string Columns = LeadColumns + ", s.name";
+
+    /// <summary>What <see cref="Columns"/> are selected from: the leads, each with its stage.</summary>
+    public const string From = "leads l LEFT JOIN status_stages s ON s.id = l.status_stage_id";
 
     /// <summary>
     /// The text columns of <see cref="LeadColumns"/>, which PostgreSQL sends in its text format (<c>TextResultColumns</c>):

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Dapper;
+using Npgsql;
 
 namespace RoofKit.Infrastructure.Persistence;
 
@@ -12,13 +14,18 @@ namespace RoofKit.Infrastructure.Persistence;
 /// made once per connection and shape.</item>
 /// <item>A search is the opposite case: how many leads a term matches decides between the trigram index and the
 /// keyset index, and a generic plan knows no term. It is planned for its own term every time
-/// (<see cref="PlanEachExecution"/>, for the transaction it runs in).</item>
+/// (<see cref="PlanEachExecutionAsync"/>, for the transaction it runs in).</item>
 /// </list>
 /// </summary>
 internal static class PlanCache
 {
-    /// <summary>Makes the statements of the current transaction planned for their values at every execution.</summary>
-    public const string PlanEachExecution = "SET LOCAL plan_cache_mode = force_custom_plan";
+    /// <summary>
+    /// Makes the statements of <paramref name="transaction"/> planned for their values at every execution: a search's,
+    /// whether a list page's or an export segment's.
+    /// </summary>
+    public static Task PlanEachExecutionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "SET LOCAL plan_cache_mode = force_custom_plan", transaction: transaction, cancellationToken: cancellationToken));
 
     /// <summary>
     /// A LIMIT's value as SQL text: an <see cref="int"/> the query's parser bounded, never text from a request, so it is

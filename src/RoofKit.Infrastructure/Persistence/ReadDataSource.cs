@@ -44,7 +44,7 @@ public sealed class ReadDataSource(
         await using var transaction = planEachExecution ? await connection.BeginTransactionAsync(cancellationToken) : null;
         if (transaction is not null)
         {
-            await connection.ExecuteAsync(new CommandDefinition(PlanCache.PlanEachExecution, transaction: transaction, cancellationToken: cancellationToken));
+            await PlanCache.PlanEachExecutionAsync(connection, transaction, cancellationToken);
         }
 
         await foreach (var row in connection.StreamAsync(sql, parameters, sentAsText, transaction, read, cancellationToken))

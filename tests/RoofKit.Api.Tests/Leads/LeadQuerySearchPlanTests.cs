@@ -31,8 +31,7 @@ public sealed class LeadQuerySearchPlanTests : ApiTestBase
 
     protected override async Task OneTimeSetUpAsync()
     {
-        // Start the API first: its infrastructure sets Dapper's snake_case matching, which the repository relies on,
-        // and Dapper caches how it maps a statement's columns the first time it runs it.
+        // Start the API first, as a partner's requests would find it.
         _ = Factory.Services;
         workspace = (await Data.WorkspaceAsync()).Id;
         (await Data.SeedAsync(workspace, Leads)).Should().Be(Leads);

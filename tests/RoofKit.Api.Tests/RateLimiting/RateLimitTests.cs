@@ -86,7 +86,7 @@ public sealed class RateLimitTests : ApiTestBase
             (await host.GetAsync(path)).StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
         }
 
-        (await HitsAsync(keyId)).Should().Be(5 + 50 + 2, "one atomic increment per request, whichever host served it");
+        (await HitsAsync(keyId)).Should().Be(5 + 50 + 2, "every request counted once, whichever host served it");
     }
 
     [Test]
@@ -127,6 +127,31 @@ public sealed class RateLimitTests : ApiTestBase
         var badWhenEmpty = await client.GetAsync(List + "?limit=0");
         await ErrorAsync(badWhenEmpty, 429, "rate_limited");
         RetryAfter(badWhenEmpty).Should().Be("30");
+    }
+
+    /// <summary>
+    /// CONTRACT.md §4's order on the overlapped path: this host last saw plenty left, so it reads the page while it
+    /// counts, but the bucket was spent through another host; a bad request is then 429, not 400.
+    /// </summary>
+    [Test]
+    public async Task ShouldAnswer429NotABadRequestsValidationWhenAnotherHostSpentTheBucketThisHostSawFull()
+    {
+        await using var second = new ApiFactory(AssemblyDatabase.Database.ConnectionString, Settings, clock);
+        var (_, token) = await KeyAsync();
+        var address = RandomAddress();
+        var (first, other) = (ClientOf(Factory, token, address), ClientOf(second, token, address));
+
+        Remaining(await first.GetAsync(List)).Should().Be(ListLimit - 1);
+        for (var i = 0; i < ListLimit - 1; i++)
+        {
+            (await other.GetAsync(List)).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        var bad = await first.GetAsync(List + "?limit=0");
+
+        await ErrorAsync(bad, 429, "rate_limited");
+        Remaining(bad).Should().Be(0);
+        RetryAfter(bad).Should().Be("30");
     }
 
     [Test]

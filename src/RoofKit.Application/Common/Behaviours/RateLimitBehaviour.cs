@@ -29,6 +29,9 @@ public sealed class RateLimitBehaviour<TRequest, TResponse>(
 
     private static readonly RateLimitedAttribute? Limited = typeof(TRequest).GetCustomAttribute<RateLimitedAttribute>();
 
+    // Only the list policy's small reads overlap their count, and only their counts make estimates.
+    private static readonly bool Overlaps = Limited?.Policy == RateLimitPolicy.List;
+
     public async Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next)
     {
         if (Limited is not { } limited || currentApiKey.Identity is not { } identity)
@@ -38,7 +41,7 @@ public sealed class RateLimitBehaviour<TRequest, TResponse>(
 
         var bucket = $"key:{identity.KeyId:N}:{limited.Endpoint}";
         var counting = store.HitAsync(bucket, options.Value.For(limited.Policy), cancellationToken);
-        var reading = limited.Policy == RateLimitPolicy.List && estimates.TryTakeOne(bucket, OverlapMinimumRemaining) ? next() : null;
+        var reading = Overlaps && estimates.TryTakeOne(bucket, OverlapMinimumRemaining) ? next() : null;
 
         RateLimitDecision decision;
         try
@@ -51,7 +54,7 @@ public sealed class RateLimitBehaviour<TRequest, TResponse>(
             throw;
         }
 
-        if (limited.Policy == RateLimitPolicy.List)
+        if (Overlaps)
         {
             estimates.Remember(bucket, decision);
         }
