@@ -34,36 +34,20 @@ public sealed class ExportLeadsTests : ApiTestBase
     [Test]
     public async Task ShouldExport25001LeadsAsThreeSegmentsThroughTheReturnedCursors()
     {
-        var client = await BigWorkspaceClientAsync();
-        var seen = new List<string[]>();
-        var truncated = new List<string>();
-        var counts = new List<int>();
-        string? cursor = null;
-        do
+        var segments = await ExportAllAsync(await BigWorkspaceClientAsync(), query: null);
+
+        foreach (var segment in segments)
         {
-            var response = await client.GetAsync("/api/v1/leads/export" + (cursor is null ? "" : "?cursor=" + Uri.EscapeDataString(cursor)));
-            response.StatusCode.Should().Be(HttpStatusCode.OK);
-            var records = Csv.Parse(await response.Content.ReadAsByteArrayAsync());
-            records[0].Should().Equal(LeadCsvEncoder.Columns);
-            var rows = records.Skip(1).ToList();
-            int.Parse(response.Headers.GetValues("X-Export-Row-Count").Single()).Should().Be(rows.Count);
-            seen.AddRange(rows);
-            counts.Add(rows.Count);
-            truncated.Add(response.Headers.GetValues("X-Export-Truncated").Single());
-            cursor = response.Headers.TryGetValues("X-Export-Next-Cursor", out var next) ? next.Single() : null;
-            if (cursor is not null)
+            segment.Records[0].Should().Equal(LeadCsvEncoder.Columns);
+            if (segment.NextCursor is not null)
             {
-                response.Headers.GetValues("Link").Single().Should().Contain("cursor=" + Uri.EscapeDataString(cursor)).And.EndWith("; rel=\"next\"");
+                segment.Link.Should().Contain("cursor=" + Uri.EscapeDataString(segment.NextCursor)).And.EndWith("; rel=\"next\"");
             }
         }
-        while (cursor is not null);
 
-        counts.Should().Equal(10_000, 10_000, 5_001);
-        truncated.Should().Equal("true", "true", "false");
-        await using var connection = await Db.OpenConnectionAsync();
-        var truth = (await connection.QueryAsync<Guid>(
-            "SELECT id FROM leads WHERE workspace_id = @bigWorkspace ORDER BY updated_at, id", new { bigWorkspace })).Select(g => g.ToString()).ToList();
-        seen.Select(r => r[0]).Should().Equal(truth);
+        segments.Select(segment => segment.Rows.Count).Should().Equal(10_000, 10_000, 5_001);
+        segments.Select(segment => segment.Truncated).Should().Equal("true", "true", "false");
+        segments.SelectMany(segment => segment.Rows).Select(r => r[0]).Should().Equal(await KeysetOrderAsync(bigWorkspace));
     }
 
     [Test]
@@ -169,29 +153,11 @@ public sealed class ExportLeadsTests : ApiTestBase
         (await Data.SeedAsync(workspace, 10)).Should().Be(10);
         var client = Client((await Data.KeyAsync(workspace, "leads.export")).Token);
 
-        var counts = new List<int>();
-        var truncated = new List<string>();
-        var ids = new List<string>();
-        var path = $"/api/v1/leads/export?limit={limit}";
-        while (path is not null)
-        {
-            var response = await client.GetAsync(path);
-            response.StatusCode.Should().Be(HttpStatusCode.OK);
-            var rows = Csv.Parse(await response.Content.ReadAsByteArrayAsync()).Skip(1).ToList();
-            int.Parse(response.Headers.GetValues("X-Export-Row-Count").Single()).Should().Be(rows.Count);
-            counts.Add(rows.Count);
-            truncated.Add(response.Headers.GetValues("X-Export-Truncated").Single());
-            ids.AddRange(rows.Select(r => r[0]));
-            path = response.Headers.TryGetValues("X-Export-Next-Cursor", out var next)
-                ? $"/api/v1/leads/export?cursor={Uri.EscapeDataString(next.Single())}&limit={limit}"
-                : null;
-        }
+        var exported = await ExportAllAsync(client, $"limit={limit}");
 
-        counts.Should().Equal(segments);
-        truncated.Should().Equal(segments.Select((_, i) => i < segments.Length - 1 ? "true" : "false"));
-        await using var connection = await Db.OpenConnectionAsync();
-        var truth = await connection.QueryAsync<Guid>("SELECT id FROM leads WHERE workspace_id = @workspace ORDER BY updated_at, id", new { workspace });
-        ids.Should().Equal(truth.Select(g => g.ToString()));
+        exported.Select(segment => segment.Rows.Count).Should().Equal(segments);
+        exported.Select(segment => segment.Truncated).Should().Equal(segments.Select((_, i) => i < segments.Length - 1 ? "true" : "false"));
+        exported.SelectMany(segment => segment.Rows).Select(r => r[0]).Should().Equal(await KeysetOrderAsync(workspace));
     }
 
     [Test]
@@ -468,4 +434,40 @@ public sealed class ExportLeadsTests : ApiTestBase
         int.Parse(last.Headers.GetValues("Retry-After").Single()).Should().BeInRange(1, 60);
         last.Headers.GetValues("X-RateLimit-Remaining").Single().Should().Be("0");
     }
+
+    /// <summary>
+    /// Every segment of an export, each request following the last one's cursor with the same <paramref name="query"/>;
+    /// each must be a 200 whose row count header counts its rows.
+    /// </summary>
+    private static async Task<List<ExportedSegment>> ExportAllAsync(HttpClient client, string? query)
+    {
+        var segments = new List<ExportedSegment>();
+        string? cursor = null;
+        do
+        {
+            var parameters = string.Join("&", new[] { cursor is null ? null : "cursor=" + Uri.EscapeDataString(cursor), query }.OfType<string>());
+            var response = await client.GetAsync("/api/v1/leads/export" + (parameters.Length == 0 ? "" : "?" + parameters));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            var records = Csv.Parse(await response.Content.ReadAsByteArrayAsync());
+            var rows = records.Skip(1).ToList();
+            int.Parse(response.Headers.GetValues("X-Export-Row-Count").Single()).Should().Be(rows.Count);
+            cursor = response.Headers.TryGetValues("X-Export-Next-Cursor", out var next) ? next.Single() : null;
+            segments.Add(new ExportedSegment(
+                records, rows, response.Headers.GetValues("X-Export-Truncated").Single(), cursor,
+                response.Headers.TryGetValues("Link", out var link) ? link.Single() : null));
+        }
+        while (cursor is not null);
+
+        return segments;
+    }
+
+    /// <summary>The workspace's lead ids in keyset order, as the database has them.</summary>
+    private async Task<List<string>> KeysetOrderAsync(Guid workspace)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        return (await connection.QueryAsync<Guid>(
+            "SELECT id FROM leads WHERE workspace_id = @workspace ORDER BY updated_at, id", new { workspace })).Select(g => g.ToString()).ToList();
+    }
+
+    private sealed record ExportedSegment(List<string[]> Records, List<string[]> Rows, string Truncated, string? NextCursor, string? Link);
 }
