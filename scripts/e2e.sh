@@ -94,8 +94,8 @@ if ! command -v soffice >/dev/null 2>&1; then
   apt_install libreoffice-calc-nogui || say "installing libreoffice-calc-nogui failed"
 fi
 ensure_commands python3 curl   # json_field reads the admin CLI's --json output; curl answers wait_for_http
-# Node and npm run the browser checks and the linters (Debian's package is nodejs, not node).
-command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+# Node and npm run the browser checks and the linters (Debian's npm package brings nodejs with it).
+ensure_commands npm
 # npm ci only when the lock file changed since the last install: it deletes node_modules first.
 lock_sum=$(sha256sum "$E2E_DIR/package-lock.json" | cut -d' ' -f1)
 if [ "$(cat "$E2E_DIR/node_modules/.roofkit-lock" 2>/dev/null || true)" != "$lock_sum" ]; then

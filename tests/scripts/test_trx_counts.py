@@ -35,6 +35,10 @@ class TrxCounts(unittest.TestCase):
         # One project built and passed, another did not build: dotnet test exits 1 and no trx holds a failure.
         self.assertEqual(self.counts([(7, 0)], 1), ["7", "1"])
 
+    def test_a_run_in_which_no_test_ran_counts_one(self):
+        # A filter that matched no test: dotnet test exits 0 with every counter at 0.
+        self.assertEqual(self.counts([(0, 0)], 0), ["0", "1"])
+
     def test_a_run_without_any_trx_file_counts_one(self):
         self.assertEqual(self.counts([], 1), ["0", "1"])
 
