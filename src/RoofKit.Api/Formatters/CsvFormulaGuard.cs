@@ -8,7 +8,8 @@ namespace RoofKit.Api.Formatters;
 /// field that starts like a formula, but a spreadsheet that imports the file with another separator (<c>;</c> or
 /// tab instead of <c>,</c>) or that ends a line at a line break inside quotes starts cells in the middle of a
 /// field, where quotes do not help (LibreOffice honours a quote only at the start of one of its own cells). And a
-/// signed number is no formula, so it must not get the escape.
+/// signed number is no formula, so it must not get the escape. It reads a value as the UTF-8 it is exported in
+/// (ADR-010 decision 13): every character it looks for is ASCII, and no byte of a longer character is one.
 /// </summary>
 public static class CsvFormulaGuard
 {
@@ -19,26 +20,24 @@ public static class CsvFormulaGuard
     /// What can end a cell in some spreadsheet import: the separators a user picks (comma, semicolon, tab) and the
     /// line breaks.
     /// </summary>
-    private const string CellEnds = ",;\t\r\n";
-
-    private static readonly SearchValues<char> CellEndCharacters = SearchValues.Create(CellEnds);
+    private static readonly SearchValues<byte> CellEndCharacters = SearchValues.Create(",;\t\r\n"u8);
 
     /// <summary>The formula characters that can start a cell inside a value (the value's own start is CsvHelper's).</summary>
-    private static readonly SearchValues<char> FormulaCharacters = SearchValues.Create("=+-@");
+    private static readonly SearchValues<byte> FormulaCharacters = SearchValues.Create("=+-@"u8);
 
-    private const char Escape = '\'';
+    private const byte Escape = (byte)'\'';
 
     /// <summary>
     /// A plain number: an optional sign, ASCII digits, and at most one decimal point with digits after it (no
     /// exponent, no spaces, no other character). <c>+15125550142</c> and <c>-3.5</c> are; <c>+1+1</c>, <c>-2-3</c>,
     /// <c>=1</c>, <c>+A1</c>, <c>1e5</c> and <c>-.5</c> are not.
     /// </summary>
-    public static bool IsPlainNumber(ReadOnlySpan<char> value)
+    public static bool IsPlainNumber(ReadOnlySpan<byte> value)
     {
-        var digits = value.Length > 0 && value[0] is '+' or '-' ? value[1..] : value;
-        var point = digits.IndexOf('.');
+        var digits = value.Length > 0 && value[0] is (byte)'+' or (byte)'-' ? value[1..] : value;
+        var point = digits.IndexOf((byte)'.');
         var whole = point < 0 ? digits : digits[..point];
-        var fraction = point < 0 ? "0" : digits[(point + 1)..];
+        var fraction = point < 0 ? "0"u8 : digits[(point + 1)..];
         return whole.Length > 0 && fraction.Length > 0 && IsAsciiDigits(whole) && IsAsciiDigits(fraction);
     }
 
@@ -48,17 +47,17 @@ public static class CsvFormulaGuard
     /// False for anything else, and for a number a <see cref="decimal"/> cannot hold exactly. Every exported row has
     /// one (an E.164 phone), so the formats are made once per shape and nothing is allocated per value.
     /// </summary>
-    public static bool TrySignedNumber(string value, out decimal number, out string format)
+    public static bool TrySignedNumber(ReadOnlySpan<byte> value, out decimal number, out string format)
     {
         number = 0;
         format = "";
-        if (value.Length < 2 || value[0] is not ('+' or '-') || !IsPlainNumber(value))
+        if (value.Length < 2 || value[0] is not ((byte)'+' or (byte)'-') || !IsPlainNumber(value))
         {
             return false;
         }
 
-        var digits = value.AsSpan(1);
-        var point = digits.IndexOf('.');
+        var digits = value[1..];
+        var point = digits.IndexOf((byte)'.');
         var whole = point < 0 ? digits.Length : point;
         var fraction = point < 0 ? 0 : digits.Length - point - 1;
         if (whole + fraction <= MaxUInt64Digits)
@@ -67,9 +66,9 @@ public static class CsvFormulaGuard
             ulong integer = 0;
             foreach (var c in digits)
             {
-                if (c != '.')
+                if (c != (byte)'.')
                 {
-                    integer = (integer * 10) + (ulong)(c - '0');
+                    integer = (integer * 10) + (ulong)(c - (byte)'0');
                 }
             }
 
@@ -80,10 +79,16 @@ public static class CsvFormulaGuard
             return false;
         }
 
-        format = NumberFormat(value[0], whole, fraction);
+        format = NumberFormat((char)value[0], whole, fraction);
         // Up to 28 digits a decimal holds the number exactly (its scale, the fraction's digits, goes to 28), so the
         // format writes back what was parsed; a longer one may have been rounded, and is checked.
-        return whole + fraction <= MaxExactDigits || number.ToString(format, CultureInfo.InvariantCulture) == value;
+        return whole + fraction <= MaxExactDigits || WritesBack(number, format, value);
+    }
+
+    private static bool WritesBack(decimal number, string format, ReadOnlySpan<byte> value)
+    {
+        Span<byte> written = stackalloc byte[64];
+        return number.TryFormat(written, out var length, format, CultureInfo.InvariantCulture) && written[..length].SequenceEqual(value);
     }
 
     private const int MaxExactDigits = 28;
@@ -114,13 +119,13 @@ public static class CsvFormulaGuard
     /// comma, semicolon, tab or line break inside the value (quotes and spaces between them do not matter), or after
     /// leading quotes or spaces. The start of the value itself is CsvHelper's (its injection escape).
     /// </summary>
-    public static string EscapeInnerCells(string value)
+    public static ReadOnlySpan<byte> EscapeInnerCells(ReadOnlySpan<byte> value)
     {
         List<int>? at = null;
         // From one formula character to the next (a vectorised search): every exported email holds an @.
         for (var i = 1; i < value.Length; i++)
         {
-            var next = value.AsSpan(i).IndexOfAny(FormulaCharacters);
+            var next = value[i..].IndexOfAny(FormulaCharacters);
             if (next < 0)
             {
                 break;
@@ -138,33 +143,31 @@ public static class CsvFormulaGuard
             return value;
         }
 
-        return string.Create(value.Length + at.Count, (value, at), static (span, state) =>
+        var escaped = new byte[value.Length + at.Count];
+        var from = 0;
+        var to = 0;
+        foreach (var position in at)
         {
-            var (text, positions) = state;
-            var from = 0;
-            var to = 0;
-            foreach (var position in positions)
-            {
-                text.AsSpan(from, position - from).CopyTo(span[to..]);
-                to += position - from;
-                span[to++] = Escape;
-                from = position;
-            }
+            value[from..position].CopyTo(escaped.AsSpan(to));
+            to += position - from;
+            escaped[to++] = Escape;
+            from = position;
+        }
 
-            text.AsSpan(from).CopyTo(span[to..]);
-        });
+        value[from..].CopyTo(escaped.AsSpan(to));
+        return escaped;
     }
 
     /// <summary>
     /// A field that holds a separator other than the comma, which CsvHelper quotes by itself (with a quote, CR and
     /// LF): quoted too, so that an import that honours quotes keeps it one cell.
     /// </summary>
-    public static bool HoldsOtherSeparator(string value) => value.AsSpan().IndexOfAny(';', '\t') >= 0;
+    public static bool HoldsOtherSeparator(ReadOnlySpan<byte> value) => value.IndexOfAny((byte)';', (byte)'\t') >= 0;
 
-    private static bool StartsACell(string value, int index)
+    private static bool StartsACell(ReadOnlySpan<byte> value, int index)
     {
         var j = index - 1;
-        while (j >= 0 && value[j] is '"' or ' ')
+        while (j >= 0 && value[j] is (byte)'"' or (byte)' ')
         {
             j--;
         }
@@ -172,16 +175,5 @@ public static class CsvFormulaGuard
         return j < 0 || CellEndCharacters.Contains(value[j]);
     }
 
-    private static bool IsAsciiDigits(ReadOnlySpan<char> value)
-    {
-        foreach (var c in value)
-        {
-            if (!char.IsAsciiDigit(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    private static bool IsAsciiDigits(ReadOnlySpan<byte> value) => !value.ContainsAnyExceptInRange((byte)'0', (byte)'9');
 }

@@ -1,4 +1,5 @@
-using System.Globalization;
+using System.Buffers;
+using System.Text;
 using CsvHelper;
 using Microsoft.Extensions.Options;
 using RoofKit.Api.Http;
@@ -32,7 +33,7 @@ public sealed class LeadCsvEncoder(IOptions<ExportOptions> options) : ILeadCsvEn
         NewLine = "\r\n",
     };
 
-    public IExportBody Encode(Func<Func<Lead, ValueTask>, Task> produce, CancellationToken cancellationToken)
+    public IExportBody Encode(Func<Func<ILeadRecord, ValueTask>, Task> produce, CancellationToken cancellationToken)
     {
         var buffer = new SpillBuffer(options.Value.BufferInMemoryBytes, options.Value.TemporaryDirectory);
         var completion = Task.Run(async () =>
@@ -57,47 +58,53 @@ public sealed class LeadCsvEncoder(IOptions<ExportOptions> options) : ILeadCsvEn
         return new Body(buffer, completion);
     }
 
-    private static ValueTask WriteRowAsync(CsvWriter csv, Lead lead, CancellationToken cancellationToken)
+    private static ValueTask WriteRowAsync(CsvWriter csv, ILeadRecord lead, CancellationToken cancellationToken)
     {
         csv.WriteField(lead.Id, "D");
-        WriteText(csv, lead.FirstName);
-        WriteText(csv, lead.LastName);
-        WriteText(csv, lead.Email);
-        WriteText(csv, lead.Phone);
-        WriteText(csv, lead.Street);
-        WriteText(csv, lead.City);
-        WriteText(csv, lead.Region);
-        WriteText(csv, lead.PostalCode);
-        WriteText(csv, lead.Source);
-        WriteText(csv, lead.Medium);
-        WriteText(csv, lead.Campaign);
+        for (var field = LeadText.FirstName; field <= LeadText.Campaign; field++)
+        {
+            WriteText(csv, lead.Text(field));
+        }
+
         csv.WriteField(lead.StatusStageId, "D");
-        WriteText(csv, lead.StatusStageName);
-        WriteText(csv, lead.Notes);
+        WriteText(csv, lead.Text(LeadText.StatusStageName));
+        WriteText(csv, lead.Text(LeadText.Notes));
         csv.WriteField(new UtcTimestamp(lead.CreatedAt), default);
         csv.WriteField(new UtcTimestamp(lead.UpdatedAt), default);
         return csv.EndRecordAsync(cancellationToken);
     }
 
     /// <summary>
-    /// A text column. A signed plain number (an E.164 phone, <c>-3.5</c>) goes to CsvHelper as the number it is, which
-    /// its injection escape leaves alone; any other text gets <c>'</c> before each formula character that could start
-    /// a cell (CsvHelper's escape for the first one), and quotes when it holds a separator.
+    /// A text column, from its UTF-8 bytes (ADR-010 decision 13). A signed plain number (an E.164 phone, <c>-3.5</c>)
+    /// goes to CsvHelper as the number it is, which its injection escape leaves alone; any other text gets <c>'</c>
+    /// before each formula character that could start a cell (CsvHelper's escape for the first one), and quotes when
+    /// it holds a separator. CsvHelper quotes bytes only when they hold a comma, a quote or a line break, so a value
+    /// with a semicolon or a tab (rare) goes as characters, with quotes asked for.
     /// </summary>
-    private static void WriteText(CsvWriter csv, string? value)
+    private static void WriteText(CsvWriter csv, ReadOnlySpan<byte> value)
     {
-        if (value is null)
-        {
-            csv.WriteField((string?)null);
-        }
-        else if (CsvFormulaGuard.TrySignedNumber(value, out var number, out var format))
+        if (CsvFormulaGuard.TrySignedNumber(value, out var number, out var format))
         {
             csv.WriteField(number, format);
+            return;
         }
-        else
+
+        var text = CsvFormulaGuard.EscapeInnerCells(value);
+        if (!CsvFormulaGuard.HoldsOtherSeparator(text))
         {
-            var text = CsvFormulaGuard.EscapeInnerCells(value);
-            csv.WriteField(text, CsvFormulaGuard.HoldsOtherSeparator(text) ? CsvQuoting.Always : CsvQuoting.WhenNeeded);
+            csv.WriteField(text);
+            return;
+        }
+
+        var characters = ArrayPool<char>.Shared.Rent(Encoding.UTF8.GetMaxCharCount(text.Length));
+        try
+        {
+            var length = Encoding.UTF8.GetChars(text, characters);
+            csv.WriteField(characters.AsSpan(0, length), CsvQuoting.Always);
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(characters);
         }
     }
 

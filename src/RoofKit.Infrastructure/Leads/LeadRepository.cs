@@ -31,7 +31,7 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
     }
 
     public async Task ReadSegmentAsync(
-        LeadSliceRequest request, Func<KeysetPageEnd, ValueTask> onEnd, Func<Lead, ValueTask> onRow, CancellationToken cancellationToken)
+        LeadSliceRequest request, Func<KeysetPageEnd, ValueTask> onEnd, Func<ILeadRecord, ValueTask> onRow, CancellationToken cancellationToken)
     {
         var (where, parameters) = Where(request);
         parameters.Add("Skip", request.Limit - 1);
@@ -118,7 +118,7 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
             ORDER BY l.updated_at, l.id
             LIMIT @RowCount
             """;
-        var readRow = LeadRow.ReadWithStageNames(stageNames);
+        var readRow = LeadRow.ReadRecordsWithStageNames(stageNames);
         await foreach (var lead in connection.StreamAsync(sql, parameters, LeadRow.LeadColumnsSentAsText, transaction, readRow, cancellationToken))
         {
             await onRow(lead);

@@ -38,12 +38,12 @@ internal static class LeadRow
     public static Lead Read(DbDataReader row) => Read(row, StageIdOf(row), Text(row, StageName));
 
     /// <summary>
-    /// The read of rows of <see cref="LeadColumns"/> alone, whose stage names come from <paramref name="stageNames"/>:
-    /// the workspace's stages read in the rows' snapshot (an export's segment: the join cost PostgreSQL more than the
-    /// rest of the statement).
+    /// The read of rows of <see cref="LeadColumns"/> alone, into one record for all of them (<see cref="LeadRecordReader"/>),
+    /// whose stage names come from <paramref name="stageNames"/>: the workspace's stages read in the rows' snapshot (an
+    /// export's segment: the join cost PostgreSQL more than the rest of the statement).
     /// </summary>
-    public static Func<DbDataReader, Lead> ReadWithStageNames(IReadOnlyDictionary<Guid, string> stageNames) =>
-        row => StageIdOf(row) is { } stageId ? Read(row, stageId, stageNames.GetValueOrDefault(stageId)) : Read(row, null, null);
+    public static Func<DbDataReader, ILeadRecord> ReadRecordsWithStageNames(IReadOnlyDictionary<Guid, string> stageNames) =>
+        new LeadRecordReader(stageNames).Read;
 
     private static Lead Read(DbDataReader row, Guid? stageId, string? stageName) => new()
     {

@@ -13,5 +13,5 @@ public interface ILeadCsvEncoder
     /// Starts encoding in the background: the header row, then every row that <paramref name="produce"/> hands to the
     /// writer it is given. The body can be sent while rows are still being encoded.
     /// </summary>
-    IExportBody Encode(Func<Func<Lead, ValueTask>, Task> produce, CancellationToken cancellationToken);
+    IExportBody Encode(Func<Func<ILeadRecord, ValueTask>, Task> produce, CancellationToken cancellationToken);
 }
