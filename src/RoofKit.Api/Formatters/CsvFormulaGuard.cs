@@ -85,10 +85,11 @@ public static class CsvFormulaGuard
         return whole + fraction <= MaxExactDigits || WritesBack(number, format, value);
     }
 
+    // Room for exactly the value: a number that writes longer is not the value.
     private static bool WritesBack(decimal number, string format, ReadOnlySpan<byte> value)
     {
-        Span<byte> written = stackalloc byte[64];
-        return number.TryFormat(written, out var length, format, CultureInfo.InvariantCulture) && written[..length].SequenceEqual(value);
+        Span<byte> written = value.Length <= 256 ? stackalloc byte[value.Length] : new byte[value.Length];
+        return number.TryFormat(written, out var length, format, CultureInfo.InvariantCulture) && length == value.Length && written.SequenceEqual(value);
     }
 
     private const int MaxExactDigits = 28;

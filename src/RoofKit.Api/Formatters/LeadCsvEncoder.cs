@@ -104,7 +104,8 @@ public sealed class LeadCsvEncoder(IOptions<ExportOptions> options) : ILeadCsvEn
         }
         finally
         {
-            ArrayPool<char>.Shared.Return(characters);
+            // A lead's text does not stay behind in the pool.
+            ArrayPool<char>.Shared.Return(characters, clearArray: true);
         }
     }
 

@@ -6,7 +6,7 @@ namespace RoofKit.Infrastructure.Leads;
 /// <summary>
 /// The columns lead queries select, and the read of one row of them: each column by its position with the reader's
 /// typed getter, so no value is boxed on its way from the wire to <see cref="Lead"/> (ADR-010). The lists and the
-/// order are one; a change to one is a change to both.
+/// order are one; a change to one is a change to both, and to <see cref="LeadRecordReader"/>'s.
 /// </summary>
 internal static class LeadRow
 {

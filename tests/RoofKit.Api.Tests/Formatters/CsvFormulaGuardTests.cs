@@ -53,6 +53,17 @@ public sealed class CsvFormulaGuardTests
     }
 
     [Test]
+    public void ShouldWriteBackALongSignedNumberThatADecimalHoldsExactly()
+    {
+        // 65 characters, 63 of them leading zeros: more digits than a decimal keeps, so what the format writes back is
+        // compared with the value, and that comparison must take the whole length.
+        var value = "+" + new string('0', 63) + "1";
+
+        CsvFormulaGuard.TrySignedNumber(Utf8(value), out var number, out var format).Should().BeTrue();
+        number.ToString(format, System.Globalization.CultureInfo.InvariantCulture).Should().Be(value);
+    }
+
+    [Test]
     public void ShouldAllocateNothingForASignedNumberOnceItsShapeHasBeenSeen()
     {
         // Every exported row has a phone; its format is made once per shape, not per value.
