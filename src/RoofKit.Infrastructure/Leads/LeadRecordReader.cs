@@ -13,15 +13,15 @@ namespace RoofKit.Infrastructure.Leads;
 /// </summary>
 internal sealed class LeadRecordReader : ILeadRecord
 {
-    /// <summary>The column of each <see cref="LeadText"/> in <see cref="LeadRow.LeadColumns"/>; the stage's name is not one.</summary>
-    private static readonly int[] Ordinals = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, NotAColumn, 13];
-
-    private const int NotAColumn = -1;
-    private const int StageId = 12;
+    /// <summary>
+    /// The text columns of <see cref="LeadRow.LeadColumns"/> (<see cref="LeadRow.LeadColumnsSentAsText"/>), in their order,
+    /// are the <see cref="LeadText"/> fields up to its last; the stage's name comes from the segment's stages.
+    /// </summary>
+    private const int TextColumns = (int)LeadText.StatusStageName;
 
     private readonly Dictionary<Guid, byte[]> stageNames;
-    private readonly int[] starts = new int[Ordinals.Length];
-    private readonly int[] lengths = new int[Ordinals.Length];
+    private readonly int[] starts = new int[TextColumns];
+    private readonly int[] lengths = new int[TextColumns];
     private byte[] buffer = new byte[1024];
     private byte[]? stageName;
 
@@ -42,27 +42,27 @@ internal sealed class LeadRecordReader : ILeadRecord
     public ILeadRecord Read(DbDataReader row)
     {
         // In column order: Npgsql reads a buffered row forwards, and seeks back to reach a column already passed.
-        Id = row.GetGuid(0);
+        Id = row.GetGuid(LeadRow.Id);
         var used = 0;
-        for (var field = 0; field < Ordinals.Length; field++)
+        var field = 0;
+        for (var ordinal = 0; ordinal < LeadRow.LeadColumnsSentAsText.Length; ordinal++)
         {
-            var ordinal = Ordinals[field];
-            if (ordinal == NotAColumn)
+            if (ordinal == LeadRow.StageId)
             {
-                StatusStageId = row.IsDBNull(StageId) ? null : row.GetGuid(StageId);
+                StatusStageId = row.IsDBNull(ordinal) ? null : row.GetGuid(ordinal);
                 stageName = StatusStageId is { } stageId ? stageNames.GetValueOrDefault(stageId) : null;
-                starts[field] = lengths[field] = 0;
-                continue;
             }
-
-            starts[field] = used;
-            lengths[field] = row.IsDBNull(ordinal) ? 0 : ReadBytes(row, ordinal, used);
-            used += lengths[field];
+            else if (LeadRow.LeadColumnsSentAsText[ordinal])
+            {
+                starts[field] = used;
+                lengths[field] = row.IsDBNull(ordinal) ? 0 : ReadBytes(row, ordinal, used);
+                used += lengths[field++];
+            }
         }
 
         // timestamptz: Npgsql reads it as a UTC DateTime.
-        CreatedAt = row.GetDateTime(14);
-        UpdatedAt = row.GetDateTime(15);
+        CreatedAt = row.GetDateTime(LeadRow.CreatedAt);
+        UpdatedAt = row.GetDateTime(LeadRow.UpdatedAt);
         return this;
     }
 

@@ -31,23 +31,15 @@ internal static class LeadRow
     /// <summary>The text columns of <see cref="Columns"/>: the lead's, and its stage's name.</summary>
     public static readonly bool[] ColumnsSentAsText = [.. LeadColumnsSentAsText, true];
 
-    private const int StageId = 12;
+    /// <summary>Columns of <see cref="LeadColumns"/> that are not text, by position.</summary>
+    public const int Id = 0, StageId = 12, CreatedAt = 14, UpdatedAt = 15;
+
     private const int StageName = 16;
 
     /// <summary>A row of <see cref="Columns"/>.</summary>
-    public static Lead Read(DbDataReader row) => Read(row, StageIdOf(row), Text(row, StageName));
-
-    /// <summary>
-    /// The read of rows of <see cref="LeadColumns"/> alone, into one record for all of them (<see cref="LeadRecordReader"/>),
-    /// whose stage names come from <paramref name="stageNames"/>: the workspace's stages read in the rows' snapshot (an
-    /// export's segment: the join cost PostgreSQL more than the rest of the statement).
-    /// </summary>
-    public static Func<DbDataReader, ILeadRecord> ReadRecordsWithStageNames(IReadOnlyDictionary<Guid, string> stageNames) =>
-        new LeadRecordReader(stageNames).Read;
-
-    private static Lead Read(DbDataReader row, Guid? stageId, string? stageName) => new()
+    public static Lead Read(DbDataReader row) => new()
     {
-        Id = row.GetGuid(0),
+        Id = row.GetGuid(Id),
         FirstName = Text(row, 1),
         LastName = Text(row, 2),
         Email = Text(row, 3),
@@ -59,15 +51,21 @@ internal static class LeadRow
         Source = Text(row, 9),
         Medium = Text(row, 10),
         Campaign = Text(row, 11),
-        StatusStageId = stageId,
-        StatusStageName = stageName,
+        StatusStageId = row.IsDBNull(StageId) ? null : row.GetGuid(StageId),
+        StatusStageName = Text(row, StageName),
         Notes = Text(row, 13),
         // timestamptz: Npgsql reads it as a UTC DateTime.
-        CreatedAt = row.GetDateTime(14),
-        UpdatedAt = row.GetDateTime(15),
+        CreatedAt = row.GetDateTime(CreatedAt),
+        UpdatedAt = row.GetDateTime(UpdatedAt),
     };
 
-    private static Guid? StageIdOf(DbDataReader row) => row.IsDBNull(StageId) ? null : row.GetGuid(StageId);
+    /// <summary>
+    /// The read of rows of <see cref="LeadColumns"/> alone, into one record for all of them (<see cref="LeadRecordReader"/>),
+    /// whose stage names come from <paramref name="stageNames"/>: the workspace's stages read in the rows' snapshot (an
+    /// export's segment: the join cost PostgreSQL more than the rest of the statement).
+    /// </summary>
+    public static Func<DbDataReader, ILeadRecord> ReadRecordsWithStageNames(IReadOnlyDictionary<Guid, string> stageNames) =>
+        new LeadRecordReader(stageNames).Read;
 
     private static string? Text(DbDataReader row, int ordinal) => row.IsDBNull(ordinal) ? null : row.GetString(ordinal);
 }

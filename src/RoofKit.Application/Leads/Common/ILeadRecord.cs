@@ -19,7 +19,7 @@ public interface ILeadRecord
     ReadOnlySpan<byte> Text(LeadText field);
 }
 
-/// <summary>A lead's text fields, in the order of the export's columns (CONTRACT.md §7).</summary>
+/// <summary>A lead's text fields: its own, in the order they are stored and selected, then its stage's name.</summary>
 public enum LeadText
 {
     FirstName,
@@ -33,6 +33,6 @@ public enum LeadText
     Source,
     Medium,
     Campaign,
-    StatusStageName,
     Notes,
+    StatusStageName,
 }
