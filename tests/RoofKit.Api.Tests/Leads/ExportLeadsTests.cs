@@ -255,6 +255,23 @@ public sealed class ExportLeadsTests : ApiTestBase
         row[14].Should().Be("'" + value);
     }
 
+    // CONTRACT.md §7: a missing value is an empty field, and text goes out as the UTF-8 it was stored as; an export's
+    // text is copied from PostgreSQL's bytes (ADR-010 decision 13), an empty one and a missing one alike.
+    [Test]
+    public async Task ShouldWriteEmptyAndMissingTextAsEmptyFieldsAndOtherTextByteForByte()
+    {
+        var workspace = await Data.WorkspaceAsync();
+        var (_, token) = await Data.KeyAsync(workspace.Id);
+        const string note = "Dach überprüft – Ziegel ✓, 屋根 🏠";
+        await Data.LeadAsync(workspace.Id, new DateTime(2025, 3, 1, 12, 0, 0, DateTimeKind.Utc), firstName: "", lastName: "Ñúñez", notes: note);
+
+        var body = await (await Client(token).GetAsync("/api/v1/leads/export")).Content.ReadAsByteArrayAsync();
+
+        // first_name empty, email missing; the stage (id and name) missing; the note quoted for its comma.
+        Encoding.UTF8.GetString(body).Should().MatchRegex(
+            "\r\n[0-9a-f-]{36},,Ñúñez,,[+]15125550100,1 Main St,[^\r\n]*,,,\"" + note + "\",[0-9TZ:.-]+,[0-9TZ:.-]+\r\n$");
+    }
+
     [TestCase("x;y")]
     [TestCase("a\tb")]
     [TestCase("a,b")]
