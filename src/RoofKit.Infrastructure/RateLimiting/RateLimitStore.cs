@@ -152,16 +152,10 @@ public sealed class RateLimitStore(NpgsqlDataSource primary, TimeProvider clock)
         }
         catch (Exception ex)
         {
+            var canceled = ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
             foreach (var hit in hits)
             {
-                if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
-                {
-                    hit.Decision.TrySetCanceled(cancellationToken);
-                }
-                else
-                {
-                    hit.Decision.TrySetException(ex);
-                }
+                _ = canceled ? hit.Decision.TrySetCanceled(cancellationToken) : hit.Decision.TrySetException(ex);
             }
         }
     }
