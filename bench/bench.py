@@ -28,6 +28,8 @@ ENV = os.environ
 BASE_URL = ENV["BENCH_BASE_URL"]
 KEY = ENV["BENCH_KEY"]
 API_PID = int(ENV["BENCH_API_PID"])
+FLOOR_URL = ENV["BENCH_FLOOR_URL"]        # bench/floor: the list's first page with the least .NET can do
+FLOOR_PID = int(ENV["BENCH_FLOOR_PID"])
 SLUG = ENV["BENCH_SLUG"]
 LEADS = int(ENV["BENCH_LEADS"])
 RUNS = int(ENV.get("BENCH_RUNS", "7"))
@@ -321,7 +323,7 @@ class CpuMeter:
     def snapshot(self):
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         me = resource.getrusage(resource.RUSAGE_SELF)
-        return {"api": proc_times(API_PID)[1], "pg": self.postgres(),
+        return {"api": proc_times(API_PID)[1], "floor": proc_times(FLOOR_PID)[1], "pg": self.postgres(),
                 "clients": children.ru_utime + children.ru_stime, "self": me.ru_utime + me.ru_stime}
 
     @staticmethod
@@ -339,7 +341,8 @@ def with_cpu(meter, action):
 
 def cpu_figures(section, label, deltas, parties, per=1, unit="s", per_name="per run"):
     """Adds one figure per party: CPU seconds (or ms per request when unit is 'ms') from a list of deltas."""
-    names = {"api": "API process", "pg": "PostgreSQL", "clients": "client processes", "self": "Python client"}
+    names = {"api": "API process", "floor": "floor process", "pg": "PostgreSQL", "clients": "client processes",
+             "self": "Python client"}
     for party, name in parties:
         scale = 1000 if unit == "ms" else 1
         section.add(Figure(f"CPU {per_name}, {label}: {name or names[party]}", unit,
@@ -791,6 +794,16 @@ def main():
     if LIST_WARM_UP > 0:
         say(f"  warm-up: {LIST_WARM_UP} s of the same load")
         wrk(list_url, CONCURRENCY, 2, LIST_WARM_UP)
+    # The floor (bench/floor): the same first page by the least .NET can do, alone and after the counter's upsert.
+    floors = {"page": f"{FLOOR_URL}/page", "counted": f"{FLOOR_URL}/counted"}
+    floor_warm_up = min(LIST_WARM_UP, 15)
+    if floor_warm_up > 0:
+        say(f"  warm-up of the floor: {floor_warm_up} s of each of its two routes")
+        for url in floors.values():
+            wrk(url, CONCURRENCY, 2, floor_warm_up)
+    floor_rates = {name: [] for name in floors}
+    floor_ratios = {name: [] for name in floors}
+    floor_cpu = {name: [] for name in floors}
     api_rates, api_p50, api_p99, db_rates, db_p50, db_p99, ratios = [], [], [], [], [], [], []
     api_cpu, db_cpu, cpu_ratios = [], [], []
     for run in range(SYNC_RUNS):
@@ -809,8 +822,14 @@ def main():
         db_p50.append(percentile(latencies, 50))
         db_p99.append(percentile(latencies, 99))
         ratios.append(rate / tps)
+        for name, url in floors.items():
+            (floor_rate, _, floor_requests, _), floor_used = with_cpu(meter, lambda: wrk(url, CONCURRENCY, 2, DURATION))
+            floor_rates[name].append(floor_rate)
+            floor_ratios[name].append(floor_rate / tps)
+            floor_cpu[name].append({k: v / floor_requests for k, v in floor_used.items()})
         say(f"  run {run + 1}/{SYNC_RUNS}: API {rate:,.0f} req/s (p50 {latency[50]:.1f} ms, p99 {latency[99]:.1f} ms), "
-            f"pgbench {tps:,.0f} tps (p50 {db_p50[-1]:.1f} ms, p99 {db_p99[-1]:.1f} ms)")
+            f"pgbench {tps:,.0f} tps (p50 {db_p50[-1]:.1f} ms, p99 {db_p99[-1]:.1f} ms), "
+            f"floor {floor_rates['page'][-1]:,.0f} req/s, floor with the counter {floor_rates['counted'][-1]:,.0f} req/s")
     section.add(Figure("API requests per second (wrk)", "req/s", api_rates))
     section.add(Figure("API p50 latency", "ms", api_p50))
     section.add(Figure("API p99 latency", "ms", api_p99))
@@ -824,6 +843,12 @@ def main():
                 per_name="per transaction")
     section.add(Figure("CPU-bound rate ratio: PostgreSQL per transaction / (API + PostgreSQL) per request", "x",
                        cpu_ratios))
+    labels = {"page": "floor, the page alone", "counted": "floor, the counter's upsert and the page"}
+    for name, label in labels.items():
+        section.add(Figure(f"{label}: requests per second (wrk)", "req/s", floor_rates[name]))
+        section.add(Figure(f"{label}: rate / pgbench rate (same run)", "x", floor_ratios[name]))
+        cpu_figures(section, label, floor_cpu[name], [("floor", None), ("pg", None), ("clients", "wrk")], unit="ms",
+                    per_name="per request")
     section.goal(">= 50% of pgbench's rate", ratio.median >= 0.5, f"median {ratio.median * 100:.0f}%")
     section.note(f"wrk -t2 -c{CONCURRENCY} -d{DURATION}s --latency, after {LIST_WARM_UP} s of the same load as a warm-up; pgbench -M prepared -c{CONCURRENCY} "
                  f"-j{min(CONCURRENCY, os.cpu_count() or 1)} -T{DURATION} with the list endpoint's first-page query "
@@ -831,6 +856,13 @@ def main():
                  "bucket; pgbench runs the lead query alone. Both load generators run on the same machine.")
     section.note("The CPU-bound rate ratio is the rate ratio to expect when the server CPU is the limit: the "
                  "database's CPU per pgbench transaction over the API's and the database's CPU per API request.")
+    section.note("The floor (bench/floor/Program.cs) is not the API: the same first page by Kestrel, Npgsql and "
+                 "Utf8JsonWriter alone, with the key compared to one hash in memory and no MVC, MediatR, validation, "
+                 "signed cursor, watermark, logging or metrics. Its first route runs the page alone; its second first "
+                 "counts the request with the API's counter upsert, one per request (the API sends one per bucket at a "
+                 "time and counts the requests that queued meanwhile together, ADR-010 decision 11). It runs in the same "
+                 "runs as wrk and pgbench, after them: it is the reference for what the goal asks of .NET on this "
+                 "machine, not a goal.")
 
     # The cost of one small request against the HTTP stack's own: one client, limit=1, against /healthz.
     say(f"  one client: GET /api/v1/leads?limit=1 vs GET /healthz, 5 s each, {SYNC_RUNS} interleaved runs")

@@ -42,14 +42,20 @@ fi
 
 # --- build ------------------------------------------------------------------------------------
 api_build
+# Section 6's reference point: the list's first page with the least .NET can do (bench/floor/Program.cs).
+FLOOR_OUT=$OUT/floor
+say "building the floor (bench/floor, Release)"
+dotnet publish bench/floor/Floor.csproj -c Release -o "$FLOOR_OUT" -nologo -v quiet >&2
 
 # --- cleanup ----------------------------------------------------------------------------------
 api_pid=
+floor_pid=
 cluster_started=0
 key_id=
 # shellcheck disable=SC2317  # runs when the script ends (on_exit)
 cleanup() {
   if [ -n "$api_pid" ]; then stop_process "$api_pid"; fi
+  if [ -n "$floor_pid" ]; then stop_process "$floor_pid"; fi
   if [ -n "$key_id" ]; then
     dotnet "$ROOFKIT_API_DLL" keys revoke "$key_id" >/dev/null 2>&1 || true
   fi
@@ -120,6 +126,16 @@ api_pid=$!
 wait_for_http "$BENCH_BASE_URL/healthz" "$api_pid" "$OUT/api.log" || exit 1
 
 export BENCH_API_PID=$api_pid
+
+FLOOR_PORT=$(free_port)
+export BENCH_FLOOR_URL=http://127.0.0.1:$FLOOR_PORT
+say "starting the floor on $BENCH_FLOOR_URL"
+BENCH_FLOOR_DB="Host=127.0.0.1;Port=$PG_PORT;Database=$DB_NAME;Username=$PG_SUPERUSER;Password=$PG_PASSWORD" \
+BENCH_FLOOR_WORKSPACE=$(sql "SELECT id FROM workspaces WHERE slug = '$SLUG'") \
+  dotnet "$FLOOR_OUT/Floor.dll" --urls "$BENCH_FLOOR_URL" >"$OUT/floor.log" 2>&1 &
+floor_pid=$!
+wait_for_http "$BENCH_FLOOR_URL/healthz" "$floor_pid" "$OUT/floor.log" || exit 1
+export BENCH_FLOOR_PID=$floor_pid
 export BENCH_PSQL=$PG_BIN/psql BENCH_PGBENCH=$PG_BIN/pgbench
 export BENCH_PG_HOST=127.0.0.1 BENCH_PG_PORT_USED=$PG_PORT BENCH_PG_USER=$PG_SUPERUSER BENCH_PG_DB=$DB_NAME
 export BENCH_PG_PASSWORD=$PG_PASSWORD
