@@ -17,7 +17,7 @@ SECONDS_EACH=${CLUSTER_BENCH_SECONDS:-20}
 LIST_CONNECTIONS=${CLUSTER_BENCH_CONNECTIONS:-32}
 EXPORT_CONNECTIONS=8
 REPORT=${CLUSTER_BENCH_REPORT:-bench/CLUSTER.md}
-PORT_BASE=${CLUSTER_BENCH_PORT_BASE:-5097}   # beside make test's cluster checks (5094)
+PORT_BASE=${CLUSTER_BENCH_PORT_BASE:-5097}   # beside make cluster (5090)
 ensure_commands wrk curl
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/roofkit-cluster-bench.XXXXXX")

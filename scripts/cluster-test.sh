@@ -3,12 +3,16 @@
 # tests/cluster/cluster_checks.py against it (through nginx, with both instances, the replica paused and one instance
 # killed), stop everything and report. The last line is `cluster checks: N passed, N failed`; exit 1 on any failure.
 #
-#   CLUSTER_TEST_PORT_BASE   nginx on it, instances on the next two (default 5094: it runs beside `make cluster`)
-#   CLUSTER_TEST_PG_PORT     primary on it, replica on the next (default 5443)
+#   CLUSTER_TEST_PORT_BASE   nginx on it, instances on the next two, their metrics on BASE+401 and BASE+402
+#                            (default: five free ports, each reserved by free_port, so it runs beside `make cluster`,
+#                            a test run or another checkout's cluster-test)
+#   CLUSTER_TEST_PG_PORT     primary on it, replica on the next (default: two free ports)
 #   CLUSTER_SUMMARY          also write "PASSED FAILED" to this file (for a caller that sums results)
 #   extra arguments          names of the checks to run (default: all)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/roofkit-cluster-test.XXXXXX")
 chmod 711 "$tmp"   # as root the postgres user and nginx's user pass through
@@ -24,8 +28,8 @@ cleanup() {
     wait "$cluster_pid" 2>/dev/null || true
   fi
   # cluster.sh stopped its databases; remove them (as root they may live elsewhere: pg_remove knows where).
-  # shellcheck source=scripts/lib.sh
-  (source scripts/lib.sh && pg_remove "$tmp/cluster/primary" && pg_remove "$tmp/cluster/replica") >/dev/null 2>&1 || true
+  (pg_remove "$tmp/cluster/primary" && pg_remove "$tmp/cluster/replica") >/dev/null 2>&1 || true
+  release_ports
   rm -rf -- "$tmp" "/tmp/roofkit-nginx-$(printf '%s' "$tmp/cluster" | sha256sum | cut -c1-12)"
   if [ "$summary_printed" = 0 ]; then
     echo "cluster checks: 0 passed, 1 failed"
@@ -39,10 +43,19 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 started=$(date +%s)
+if [ -n "${CLUSTER_TEST_PORT_BASE:-}" ]; then
+  ports=(CLUSTER_PORT_BASE="$CLUSTER_TEST_PORT_BASE")
+else
+  ports=(CLUSTER_PORTS="$(free_port) $(free_port) $(free_port) $(free_port) $(free_port)")
+fi
+if [ -n "${CLUSTER_TEST_PG_PORT:-}" ]; then
+  ports+=(CLUSTER_PG_PORT="$CLUSTER_TEST_PG_PORT")
+else
+  ports+=(CLUSTER_PG_PORT="$(free_port)" CLUSTER_PG_REPLICA_PORT="$(free_port)")
+fi
 # The workspace's export slots (4 by default) are lifted, so that in the 75 concurrent exports the key's bucket alone
 # decides which are served: exactly the bucket's remaining count, the rest 429 rate_limited.
-Exports__MaxConcurrentPerWorkspace=1000 CLUSTER_DIR=$tmp/cluster CLUSTER_ENV=$tmp/cluster.env \
-  CLUSTER_PORT_BASE=${CLUSTER_TEST_PORT_BASE:-5094} CLUSTER_PG_PORT=${CLUSTER_TEST_PG_PORT:-5443} \
+env Exports__MaxConcurrentPerWorkspace=1000 CLUSTER_DIR="$tmp/cluster" CLUSTER_ENV="$tmp/cluster.env" "${ports[@]}" \
   scripts/cluster.sh >"$tmp/cluster.log" 2>&1 &
 cluster_pid=$!
 for _ in $(seq 1 600); do

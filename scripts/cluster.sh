@@ -13,8 +13,12 @@
 #   CLUSTER_DIR          state: databases, nginx config, logs, pids (default .roofkit/cluster)
 #   CLUSTER_ENV          the env file written for clients (default .roofkit/cluster.env)
 #   CLUSTER_INSTANCES    API instances, 1 or 2 (default 2)
-#   CLUSTER_PORT_BASE    nginx on BASE, instances on BASE+1 and BASE+2 (default 5090)
-#   CLUSTER_PG_PORT      primary on this port, replica on the next (default 5441)
+#   CLUSTER_PORT_BASE    nginx on BASE, instances on BASE+1 and BASE+2, their metrics on BASE+401 and BASE+402
+#                        (default 5090)
+#   CLUSTER_PORTS        instead of the base, each port given: "NGINX API1 API2 METRICS1 METRICS2" (make cluster-test's
+#                        free ports)
+#   CLUSTER_PG_PORT      primary on this port (default 5441)
+#   CLUSTER_PG_REPLICA_PORT  replica on this port (default the primary's + 1)
 # Other settings reach both instances from the environment as usual (RateLimits__List__PermitLimit=…).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,9 +29,15 @@ CLUSTER_DIR=$(realpath -m "${CLUSTER_DIR:-.roofkit/cluster}")
 CLUSTER_ENV=$(realpath -m "${CLUSTER_ENV:-.roofkit/cluster.env}")
 CLUSTER_INSTANCES=${CLUSTER_INSTANCES:-2}
 PORT_BASE=${CLUSTER_PORT_BASE:-5090}
+if [ -n "${CLUSTER_PORTS:-}" ]; then
+  read -r -a PORTS <<<"$CLUSTER_PORTS"
+  [ "${#PORTS[@]}" = 5 ] || { say "CLUSTER_PORTS takes five ports (nginx, two instances, their two metrics ports)"; exit 2; }
+else
+  PORTS=("$PORT_BASE" $((PORT_BASE + 1)) $((PORT_BASE + 2)) $((PORT_BASE + 401)) $((PORT_BASE + 402)))
+fi
 PG_PRIMARY_PORT=${CLUSTER_PG_PORT:-5441}
-PG_REPLICA_PORT=$((PG_PRIMARY_PORT + 1))
-NGINX_ADDRESS=127.0.0.1:$PORT_BASE
+PG_REPLICA_PORT=${CLUSTER_PG_REPLICA_PORT:-$((PG_PRIMARY_PORT + 1))}
+NGINX_ADDRESS=127.0.0.1:${PORTS[0]}
 BASE_URL=http://$NGINX_ADDRESS
 # nginx connects to the instances from an address of its own, so the instances can tell it from a client on this
 # machine that calls them directly (127.0.0.1): only this address is a trusted proxy.
@@ -38,8 +48,8 @@ die() { say "$*"; exit 1; }
 if ! [[ $CLUSTER_INSTANCES =~ ^[12]$ ]]; then die "CLUSTER_INSTANCES must be 1 or 2, not '$CLUSTER_INSTANCES'"; fi
 instances=()
 for i in $(seq 1 "$CLUSTER_INSTANCES"); do instances+=("$i"); done
-api_port() { printf '%s\n' $((PORT_BASE + $1)); }
-metrics_port() { printf '%s\n' $((PORT_BASE + 400 + $1)); }
+api_port() { printf '%s\n' "${PORTS[$1]}"; }
+metrics_port() { printf '%s\n' "${PORTS[$(($1 + 2))]}"; }
 
 # --- tools: a missing one is installed (Debian packages), or the start fails ---------------------------------------
 pg_ensure_installed
@@ -52,7 +62,7 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || die "no nginx after installing it"
 [ -x "$PG_BIN/pg_basebackup" ] || die "no pg_basebackup in $PG_BIN"
 
-for port in "$PORT_BASE" $(for i in "${instances[@]}"; do api_port "$i"; done); do
+for port in "${PORTS[0]}" $(for i in "${instances[@]}"; do api_port "$i"; metrics_port "$i"; done); do
   if port_in_use 127.0.0.1 "$port"; then die "127.0.0.1:$port is in use (is make cluster already running?)"; fi
 done
 
