@@ -21,6 +21,8 @@ public static class DependencyInjection
 {
     public static IServiceCollection AddApiServices(this IServiceCollection services, IConfiguration configuration)
     {
+        // No stack trace in a log line: an exception is logged as one line (type, message, the API's method).
+        services.AddOneLineExceptionConsoleLog();
         services.AddHttpContextAccessor();
         services.AddScoped<ICurrentApiKey, HttpCurrentApiKey>();
         services.AddSingleton<ILeadCsvEncoder, LeadCsvEncoder>();

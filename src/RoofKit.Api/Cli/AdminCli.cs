@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using RoofKit.Api.Observability;
 using RoofKit.Domain.ApiKeys;
 using RoofKit.Domain.Workspaces;
 using RoofKit.Infrastructure;
@@ -106,6 +107,7 @@ public static class AdminCli
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        services.AddOneLineExceptionConsoleLog();
         services.AddSingleton(TimeProvider.System);
         services.AddInfrastructureServices(configuration);
         return services.BuildServiceProvider();

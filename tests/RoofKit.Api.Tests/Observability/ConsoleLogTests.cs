@@ -4,9 +4,11 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Npgsql;
 using RoofKit.Api.Tests.OpenApi;
 using RoofKit.Api.Tests.Support;
 using RoofKit.Domain.ApiKeys;
+using RoofKit.Testing;
 
 namespace RoofKit.Api.Tests.Observability;
 
@@ -32,33 +34,8 @@ public sealed class ConsoleLogTests : ApiTestBase
         workspaceId = (await Data.WorkspaceAsync()).Id;
         key = await Data.KeyAsync(workspaceId);
         home = Directory.CreateTempSubdirectory("roofkit-home-").FullName;
-        address = new Uri($"http://127.0.0.1:{FreePort()}");
-
-        // The muxer that runs these tests, else the one on PATH.
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(ApiDll());
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(address.ToString().TrimEnd('/'));
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_CONTENTROOT"] = Path.Combine(OpenApiDocumentTests.RepositoryRoot(), "src", "RoofKit.Api");
-        // A fresh home: whatever would create and store keys at start (DataProtection did) finds nothing there yet.
-        start.Environment["HOME"] = home;
-        start.Environment["ConnectionStrings__Default"] = AssemblyDatabase.Database.ConnectionString;
-        start.Environment["Cursor__SigningKey"] = ApiFactory.SigningKey;
-        start.Environment["Metrics__Port"] = FreePort().ToString(CultureInfo.InvariantCulture);
-        api = new Process { StartInfo = start };
-        api.OutputDataReceived += (_, e) => Keep(e.Data);
-        api.ErrorDataReceived += (_, e) => Keep(e.Data);
-        api.Start();
-        api.BeginOutputReadLine();
-        api.BeginErrorReadLine();
-
-        await WaitForAsync(() => lines.Any(l => l.Contains("Application started", StringComparison.Ordinal)), "the API to start");
+        (api, address) = Start(AssemblyDatabase.Database.ConnectionString, lines);
+        await WaitForAsync(api, lines, () => lines.Any(l => l.Contains("Application started", StringComparison.Ordinal)), "the API to start");
         startLines = [.. lines];
     }
 
@@ -121,22 +98,147 @@ public sealed class ConsoleLogTests : ApiTestBase
         output.Should().NotContain("rk_live_").And.NotContain(key.Token[8..]).And.NotContain(unknownKey[8..]);
     }
 
-    private void Keep(string? line)
+    [Test]
+    public async Task ShouldLogAFailedRequestAndAFailedBackgroundRunOnOneLineEachWithoutTheStackTrace()
     {
-        if (!string.IsNullOrEmpty(line))
+        // A database without the API's tables: the key lookup fails (500), and so does the tombstone purge at start.
+        var name = $"roofkit_bare_{Guid.NewGuid():N}"[..30];
+        await using (var admin = new NpgsqlConnection(TestDatabase.AdminConnectionString))
         {
-            lines.Enqueue(line);
+            await admin.OpenAsync();
+            await new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin).ExecuteNonQueryAsync();
+        }
+
+        var output = new ConcurrentQueue<string>();
+        var (bare, bareAddress) = Start(new NpgsqlConnectionStringBuilder(TestDatabase.AdminConnectionString) { Database = name }.ConnectionString, output);
+        try
+        {
+            using var client = new HttpClient { BaseAddress = bareAddress };
+            await WaitForAsync(bare, output, () => output.Any(l => l.Contains("Application started", StringComparison.Ordinal)), "the API to start");
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/leads");
+            request.Headers.Authorization = new("Bearer", key.Token);
+            using var response = await client.SendAsync(request);
+            response.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+            var requestId = response.Headers.GetValues("X-Request-Id").Single();
+            await WaitForAsync(bare, output, () => output.Any(l => l.Contains($"Request {requestId} failed", StringComparison.Ordinal)), "the 500's log line");
+            await WaitForAsync(bare, output, () => output.Any(l => l.Contains("tombstones failed", StringComparison.Ordinal)), "the purge's log line");
+
+            var entries = output.Select(Parse).ToList();
+            var failed = entries.Single(e => e.Line.Contains($"Request {requestId} failed", StringComparison.Ordinal));
+            failed.Level.Should().Be("Error");
+            failed.Scope("request_id").Should().Be(requestId);
+            failed.Json.GetProperty("Exception").GetString().Should().StartWith("Npgsql.PostgresException: 42P01: relation \"api_keys\" does not exist")
+                .And.EndWith("(in RoofKit.Infrastructure.ApiKeys.ApiKeyStore.FindAsync)").And.NotContain("\n");
+            var purge = entries.Single(e => e.Line.Contains("tombstones failed", StringComparison.Ordinal));
+            purge.Json.GetProperty("Exception").GetString().Should().Contain("lead_deletions").And.NotContain("\n");
+            output.Should().NotContain(l => l.Contains("   at ", StringComparison.Ordinal) || l.Contains(".cs:line", StringComparison.Ordinal),
+                "no line carries a stack trace");
+        }
+        finally
+        {
+            bare.Kill(entireProcessTree: true);
+            await bare.WaitForExitAsync();
+            bare.Dispose();
+            await using var admin = new NpgsqlConnection(TestDatabase.AdminConnectionString);
+            await admin.OpenAsync();
+            await new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", admin).ExecuteNonQueryAsync();
         }
     }
 
-    private async Task WaitForAsync(Func<bool> condition, string what)
+    [Test]
+    public async Task ShouldStillApplyTheConsolesOwnLogLevels()
+    {
+        // The console provider is wrapped (one-line exceptions); Logging:Console:LogLevel must still reach it.
+        var output = new ConcurrentQueue<string>();
+        var (quiet, quietAddress) = Start(
+            AssemblyDatabase.Database.ConnectionString, output, new Dictionary<string, string> { ["Logging__Console__LogLevel__Default"] = "Warning" });
+        try
+        {
+            using var client = new HttpClient { BaseAddress = quietAddress };
+            await WaitForAsync(quiet, output, () => LiveAsync(client).GetAwaiter().GetResult(), "the API to answer /healthz/live");
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/leads?limit=0");
+            request.Headers.Authorization = new("Bearer", key.Token);
+            using var response = await client.SendAsync(request);
+            response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+
+            // The same requests log "Application started" and "answered 400" at Information without the setting (the test above).
+            await Task.Delay(500);
+            output.Select(Parse).Should().NotContain(e => e.Level == "Information" || e.Level == "Debug" || e.Level == "Trace");
+        }
+        finally
+        {
+            quiet.Kill(entireProcessTree: true);
+            await quiet.WaitForExitAsync();
+            quiet.Dispose();
+        }
+    }
+
+    private static async Task<bool> LiveAsync(HttpClient client)
+    {
+        try
+        {
+            using var live = await client.GetAsync("/healthz/live");
+            return live.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The built API as a process on a free port, in Production, its console lines kept in <paramref name="output"/>.</summary>
+    private (Process Api, Uri Address) Start(string connectionString, ConcurrentQueue<string> output, IDictionary<string, string>? environment = null)
+    {
+        var at = new Uri($"http://127.0.0.1:{FreePort()}");
+        // The muxer that runs these tests, else the one on PATH.
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(ApiDll());
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add(at.ToString().TrimEnd('/'));
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_CONTENTROOT"] = Path.Combine(OpenApiDocumentTests.RepositoryRoot(), "src", "RoofKit.Api");
+        // A fresh home: whatever would create and store keys at start (DataProtection did) finds nothing there yet.
+        start.Environment["HOME"] = home;
+        start.Environment["ConnectionStrings__Default"] = connectionString;
+        start.Environment["Cursor__SigningKey"] = ApiFactory.SigningKey;
+        start.Environment["Metrics__Port"] = FreePort().ToString(CultureInfo.InvariantCulture);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => Keep(output, e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(output, e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return (process, at);
+    }
+
+    private static void Keep(ConcurrentQueue<string> output, string? line)
+    {
+        if (!string.IsNullOrEmpty(line))
+        {
+            output.Enqueue(line);
+        }
+    }
+
+    private Task WaitForAsync(Func<bool> condition, string what) => WaitForAsync(api, lines, condition, what);
+
+    private static async Task WaitForAsync(Process process, ConcurrentQueue<string> output, Func<bool> condition, string what)
     {
         var clock = Stopwatch.StartNew();
         while (!condition())
         {
-            if (api.HasExited || clock.Elapsed > Patience)
+            if (process.HasExited || clock.Elapsed > Patience)
             {
-                Assert.Fail($"Gave up waiting for {what}. The API wrote:\n{string.Join('\n', lines)}");
+                Assert.Fail($"Gave up waiting for {what}. The API wrote:\n{string.Join('\n', output)}");
             }
 
             await Task.Delay(50);
