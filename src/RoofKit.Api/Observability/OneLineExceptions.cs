@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 
 namespace RoofKit.Api.Observability;
 
@@ -22,8 +23,8 @@ public static class OneLineExceptions
         if (console is not null)
         {
             services.Remove(console);
-            services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, ConsoleProvider>(
-                provider => new ConsoleProvider(ActivatorUtilities.CreateInstance<ConsoleLoggerProvider>(provider))));
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, ConsoleProvider>(provider => new ConsoleProvider(
+                new ConsoleLoggerProvider(provider.GetRequiredService<IOptionsMonitor<ConsoleLoggerOptions>>(), provider.GetServices<ConsoleFormatter>()))));
         }
 
         return services;
@@ -35,6 +36,19 @@ public static class OneLineExceptions
     /// </summary>
     public static string Summary(Exception exception)
     {
+        try
+        {
+            return Describe(exception);
+        }
+        catch (Exception unexpected) when (unexpected is not OutOfMemoryException)
+        {
+            // An exception type whose Message or stack walk misbehaves must not turn logging it into a failure.
+            return exception.GetType().FullName ?? "an exception";
+        }
+    }
+
+    private static string Describe(Exception exception)
+    {
         var line = new StringBuilder();
         var current = exception;
         for (var depth = 0; current is not null && depth <= MaxInnerExceptions; depth++, current = current.InnerException)
@@ -45,7 +59,7 @@ public static class OneLineExceptions
             }
 
             line.Append(current.GetType().FullName).Append(": ");
-            AppendOnOneLine(line, current.Message);
+            AppendOnOneLine(line, current.Message ?? string.Empty);
             if (Site(current) is { } site)
             {
                 line.Append(" (in ").Append(site).Append(')');
@@ -65,21 +79,34 @@ public static class OneLineExceptions
                 continue;
             }
 
+            // Compiler-made types are nested in the method's type: an async method runs as MoveNext of <Method>d__N, a
+            // lambda as <Method>b__N of <>c (or of <>c__DisplayClass), an async lambda as MoveNext of <<Method>b__N>d.
             var name = method.Name;
-            // An async method runs as MoveNext of a compiler-made type named <Method>d__N, nested in the method's type.
-            if (type.Name.StartsWith('<') && type.Name.IndexOf('>', StringComparison.Ordinal) is > 1 and var end && type.DeclaringType is { } outer)
+            while (type.Name.StartsWith('<') && type.DeclaringType is { } outer)
             {
-                name = type.Name[1..end];
+                if (name == "MoveNext")
+                {
+                    name = type.Name;
+                }
+
                 type = outer;
             }
 
             if (type.FullName is { } full && full.StartsWith("RoofKit.", StringComparison.Ordinal))
             {
-                return $"{full}.{name}";
+                return $"{full}.{Unmangled(name)}";
             }
         }
 
         return null;
+    }
+
+    /// <summary><c>&lt;&lt;Method&gt;b__0_0&gt;d</c> and <c>&lt;Method&gt;d__5</c> are <c>Method</c>; other names stay.</summary>
+    private static string Unmangled(string name)
+    {
+        var start = name.TrimStart('<');
+        var end = start.IndexOf('>', StringComparison.Ordinal);
+        return start.Length < name.Length && end > 0 ? start[..end] : name;
     }
 
     private static void AppendOnOneLine(StringBuilder line, string text)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using DbUp;
 using DbUp.Engine.Output;
 using Microsoft.Extensions.Logging;
@@ -31,18 +32,53 @@ public sealed class DatabaseMigrator(string connectionString, ILogger<DatabaseMi
 
     private static bool IsMigration(string resourceName) => resourceName.EndsWith(".sql", StringComparison.Ordinal);
 
+    /// <summary>
+    /// DbUp's line, formatted, without the stack trace it may carry: DbUp passes an exception's <c>ToString()</c> as
+    /// a message or an argument ("Upgrade failed due to an unexpected exception: {0}"), so the text is cut where the
+    /// first frame (<c>at …</c>) begins and its remaining lines are joined with spaces.
+    /// </summary>
+    public static string OneLine(string format, params object[] args)
+    {
+        string text;
+        try
+        {
+            text = args.Length == 0 ? format : string.Format(CultureInfo.InvariantCulture, format, args);
+        }
+        catch (FormatException)
+        {
+            text = format;
+        }
+
+        var kept = new List<string>();
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.StartsWith("at ", StringComparison.Ordinal) || line.StartsWith("--- End of", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            if (line.Length > 0)
+            {
+                kept.Add(line);
+            }
+        }
+
+        return string.Join(' ', kept);
+    }
+
     private sealed class Log(ILogger logger) : IUpgradeLog
     {
-        public void LogTrace(string format, params object[] args) => logger.LogTrace(format, args);
+        public void LogTrace(string format, params object[] args) => logger.LogTrace("{Message}", OneLine(format, args));
 
-        public void LogDebug(string format, params object[] args) => logger.LogDebug(format, args);
+        public void LogDebug(string format, params object[] args) => logger.LogDebug("{Message}", OneLine(format, args));
 
-        public void LogInformation(string format, params object[] args) => logger.LogInformation(format, args);
+        public void LogInformation(string format, params object[] args) => logger.LogInformation("{Message}", OneLine(format, args));
 
-        public void LogWarning(string format, params object[] args) => logger.LogWarning(format, args);
+        public void LogWarning(string format, params object[] args) => logger.LogWarning("{Message}", OneLine(format, args));
 
-        public void LogError(string format, params object[] args) => logger.LogError(format, args);
+        public void LogError(string format, params object[] args) => logger.LogError("{Message}", OneLine(format, args));
 
-        public void LogError(Exception ex, string format, params object[] args) => logger.LogError(ex, format, args);
+        public void LogError(Exception ex, string format, params object[] args) => logger.LogError(ex, "{Message}", OneLine(format, args));
     }
 }

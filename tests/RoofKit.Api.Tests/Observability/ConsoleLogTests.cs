@@ -102,15 +102,9 @@ public sealed class ConsoleLogTests : ApiTestBase
     public async Task ShouldLogAFailedRequestAndAFailedBackgroundRunOnOneLineEachWithoutTheStackTrace()
     {
         // A database without the API's tables: the key lookup fails (500), and so does the tombstone purge at start.
-        var name = $"roofkit_bare_{Guid.NewGuid():N}"[..30];
-        await using (var admin = new NpgsqlConnection(TestDatabase.AdminConnectionString))
-        {
-            await admin.OpenAsync();
-            await new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin).ExecuteNonQueryAsync();
-        }
-
+        var bareDatabase = await CreateDatabaseAsync();
         var output = new ConcurrentQueue<string>();
-        var (bare, bareAddress) = Start(new NpgsqlConnectionStringBuilder(TestDatabase.AdminConnectionString) { Database = name }.ConnectionString, output);
+        var (bare, bareAddress) = Start(bareDatabase, output);
         try
         {
             using var client = new HttpClient { BaseAddress = bareAddress };
@@ -139,19 +133,83 @@ public sealed class ConsoleLogTests : ApiTestBase
             bare.Kill(entireProcessTree: true);
             await bare.WaitForExitAsync();
             bare.Dispose();
-            await using var admin = new NpgsqlConnection(TestDatabase.AdminConnectionString);
-            await admin.OpenAsync();
-            await new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", admin).ExecuteNonQueryAsync();
+            await DropDatabaseAsync(bareDatabase);
         }
+    }
+
+    [Test]
+    public async Task ShouldReportAFailedMigrationOnOneLineWithoutTheStackTrace()
+    {
+        // The first migration creates workspaces; here it already exists, so the operator's `migrate` fails.
+        var database = await CreateDatabaseAsync("CREATE TABLE workspaces (id int)");
+        var output = new ConcurrentQueue<string>();
+        var (migrate, _) = Start(database, output, arguments: ["migrate"]);
+        try
+        {
+            using (var patience = new CancellationTokenSource(Patience))
+            {
+                await migrate.WaitForExitAsync(patience.Token);
+            }
+
+            migrate.WaitForExit();   // and its output read to the end
+            migrate.ExitCode.Should().Be(1, string.Join('\n', output));
+            output.Should().Contain(l => l.Contains("error: Migration", StringComparison.Ordinal) && l.Contains("0001_initial_schema.sql failed", StringComparison.Ordinal));
+            output.Should().Contain(l => l.Contains("42P07", StringComparison.Ordinal), "DbUp's own line names the error");
+            output.Should().NotContain(l => l.Contains("   at ", StringComparison.Ordinal) || l.Contains(".cs:line", StringComparison.Ordinal),
+                "no line carries a stack trace");
+        }
+        finally
+        {
+            if (!migrate.HasExited)
+            {
+                migrate.Kill(entireProcessTree: true);
+            }
+
+            migrate.Dispose();
+            await DropDatabaseAsync(database);
+        }
+    }
+
+    /// <summary>A new, empty database (and what <paramref name="setUp"/> puts in it); its connection string.</summary>
+    private static async Task<string> CreateDatabaseAsync(string? setUp = null)
+    {
+        var name = $"roofkit_log_{Guid.NewGuid():N}"[..30];
+        await using (var admin = new NpgsqlConnection(TestDatabase.AdminConnectionString))
+        {
+            await admin.OpenAsync();
+            await new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin).ExecuteNonQueryAsync();
+        }
+
+        var connectionString = new NpgsqlConnectionStringBuilder(TestDatabase.AdminConnectionString) { Database = name }.ConnectionString;
+        if (setUp is not null)
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await new NpgsqlCommand(setUp, connection).ExecuteNonQueryAsync();
+        }
+
+        return connectionString;
+    }
+
+    private static async Task DropDatabaseAsync(string connectionString)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        await using var admin = new NpgsqlConnection(TestDatabase.AdminConnectionString);
+        await admin.OpenAsync();
+        await new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", admin).ExecuteNonQueryAsync();
     }
 
     [Test]
     public async Task ShouldStillApplyTheConsolesOwnLogLevels()
     {
-        // The console provider is wrapped (one-line exceptions); Logging:Console:LogLevel must still reach it.
+        // The console provider is wrapped (one-line exceptions); Logging:Console:LogLevel must still reach it. Here the
+        // console takes Warning and above, except the error handler's lines; the global level stays Information.
         var output = new ConcurrentQueue<string>();
-        var (quiet, quietAddress) = Start(
-            AssemblyDatabase.Database.ConnectionString, output, new Dictionary<string, string> { ["Logging__Console__LogLevel__Default"] = "Warning" });
+        var (quiet, quietAddress) = Start(AssemblyDatabase.Database.ConnectionString, output, new Dictionary<string, string>
+        {
+            ["Logging__Console__LogLevel__Default"] = "Warning",
+            ["Logging__Console__LogLevel__RoofKit.Api.Errors"] = "Information",
+        });
         try
         {
             using var client = new HttpClient { BaseAddress = quietAddress };
@@ -160,10 +218,12 @@ public sealed class ConsoleLogTests : ApiTestBase
             request.Headers.Authorization = new("Bearer", key.Token);
             using var response = await client.SendAsync(request);
             response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+            var requestId = response.Headers.GetValues("X-Request-Id").Single();
 
-            // The same requests log "Application started" and "answered 400" at Information without the setting (the test above).
-            await Task.Delay(500);
-            output.Select(Parse).Should().NotContain(e => e.Level == "Information" || e.Level == "Debug" || e.Level == "Trace");
+            // Lines reach the console in order: once the 400's is there, "Application started" would be before it.
+            await WaitForAsync(quiet, output, () => output.Any(l => l.Contains($"{requestId} answered 400", StringComparison.Ordinal)), "the 400's log line");
+            output.Should().NotContain(l => l.Contains("Application started", StringComparison.Ordinal),
+                "Logging:Console:LogLevel:Default=Warning holds back Microsoft.Hosting.Lifetime's Information lines");
         }
         finally
         {
@@ -187,7 +247,8 @@ public sealed class ConsoleLogTests : ApiTestBase
     }
 
     /// <summary>The built API as a process on a free port, in Production, its console lines kept in <paramref name="output"/>.</summary>
-    private (Process Api, Uri Address) Start(string connectionString, ConcurrentQueue<string> output, IDictionary<string, string>? environment = null)
+    private (Process Api, Uri Address) Start(
+        string connectionString, ConcurrentQueue<string> output, IDictionary<string, string>? environment = null, IReadOnlyList<string>? arguments = null)
     {
         var at = new Uri($"http://127.0.0.1:{FreePort()}");
         // The muxer that runs these tests, else the one on PATH.
@@ -198,8 +259,11 @@ public sealed class ConsoleLogTests : ApiTestBase
             UseShellExecute = false,
         };
         start.ArgumentList.Add(ApiDll());
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(at.ToString().TrimEnd('/'));
+        foreach (var argument in arguments ?? ["--urls", at.ToString().TrimEnd('/')])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_CONTENTROOT"] = Path.Combine(OpenApiDocumentTests.RepositoryRoot(), "src", "RoofKit.Api");
         // A fresh home: whatever would create and store keys at start (DataProtection did) finds nothing there yet.
