@@ -44,7 +44,7 @@ clean-db:
 cluster:
 	@scripts/cluster.sh
 
-## Start a throwaway cluster (nginx on 5094), run the checks of tests/cluster/ through it, stop it (about two minutes).
+## Start a throwaway cluster (on free ports), run the checks of tests/cluster/ through it, stop it (about two minutes).
 cluster-test:
 	@scripts/cluster-test.sh
 

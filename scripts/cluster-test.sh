@@ -43,15 +43,26 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 started=$(date +%s)
+# One free_port per assignment: set -e sees a failed one (in a list of substitutions it would see only the last).
+free_ports() {
+  local n=$1 list=() port
+  for _ in $(seq 1 "$n"); do
+    port=$(free_port) || return 1
+    list+=("$port")
+  done
+  printf '%s\n' "${list[*]}"
+}
 if [ -n "${CLUSTER_TEST_PORT_BASE:-}" ]; then
   ports=(CLUSTER_PORT_BASE="$CLUSTER_TEST_PORT_BASE")
 else
-  ports=(CLUSTER_PORTS="$(free_port) $(free_port) $(free_port) $(free_port) $(free_port)")
+  app_ports=$(free_ports 5)
+  ports=(CLUSTER_PORTS="$app_ports")
 fi
 if [ -n "${CLUSTER_TEST_PG_PORT:-}" ]; then
   ports+=(CLUSTER_PG_PORT="$CLUSTER_TEST_PG_PORT")
 else
-  ports+=(CLUSTER_PG_PORT="$(free_port)" CLUSTER_PG_REPLICA_PORT="$(free_port)")
+  pg_ports=$(free_ports 2)
+  ports+=(CLUSTER_PG_PORT="${pg_ports% *}" CLUSTER_PG_REPLICA_PORT="${pg_ports#* }")
 fi
 # The workspace's export slots (4 by default) are lifted, so that in the 75 concurrent exports the key's bucket alone
 # decides which are served: exactly the bucket's remaining count, the rest 429 rate_limited.

@@ -31,7 +31,11 @@ CLUSTER_INSTANCES=${CLUSTER_INSTANCES:-2}
 PORT_BASE=${CLUSTER_PORT_BASE:-5090}
 if [ -n "${CLUSTER_PORTS:-}" ]; then
   read -r -a PORTS <<<"$CLUSTER_PORTS"
-  [ "${#PORTS[@]}" = 5 ] || { say "CLUSTER_PORTS takes five ports (nginx, two instances, their two metrics ports)"; exit 2; }
+  if [ "${#PORTS[@]}" != 5 ] || ! [[ " ${PORTS[*]} " =~ ^(\ [1-9][0-9]{0,4}){5}\ $ ]] \
+    || [ "$(printf '%s\n' "${PORTS[@]}" | sort -u | wc -l)" != 5 ]; then
+    say "CLUSTER_PORTS takes five different ports (nginx, two instances, their two metrics ports), not '$CLUSTER_PORTS'"
+    exit 2
+  fi
 else
   PORTS=("$PORT_BASE" $((PORT_BASE + 1)) $((PORT_BASE + 2)) $((PORT_BASE + 401)) $((PORT_BASE + 402)))
 fi

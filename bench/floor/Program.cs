@@ -5,12 +5,14 @@
 // logging or metrics; the key is compared with one SHA-256 hash held in memory (what the API's key cache does on a
 // warm request, without the cache); no signed cursor, no sync watermark (the bench's pgbench statement's
 // `now() - interval '5 seconds'` instead). The page is the bench's pgbench statement, prepared, read by position and
-// written with Utf8JsonWriter straight to the response in the API's field names and escaping.
+// written with Utf8JsonWriter straight to the response in the API's field names, escaping (ASP.NET Core's relaxed
+// encoder: "Óscar", "+1469...") and timestamps (milliseconds, ApiJson.TimestampFormat).
 //
 //   GET /page     the page alone
 //   GET /counted  the rate-limit counter's upsert (RateLimitStore's statement, one per request), then the page
 //
 // Environment: BENCH_FLOOR_DB (a connection string), BENCH_FLOOR_WORKSPACE (the workspace id), BENCH_KEY.
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -33,6 +35,7 @@ JsonEncodedText[] names = [.. new[]
     "campaign", "status_stage_id", "status_stage_name", "notes", "created_at", "updated_at",
 }.Select(name => JsonEncodedText.Encode(name))];
 
+const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";   // ApiJson.TimestampFormat
 const string PageSql = """
     SELECT l.id, l.first_name, l.last_name, l.email, l.phone, l.street, l.city, l.region, l.postal_code,
            l.source, l.medium, l.campaign, l.status_stage_id, s.name AS status_stage_name, l.notes, l.created_at, l.updated_at
@@ -88,6 +91,7 @@ async Task ServeAsync(HttpContext context, bool counted)
     json.WriteStartArray("data");
     var rows = 0;
     (DateTime UpdatedAt, Guid Id) last = default;
+    var timestamp = new byte[24];
     while (await reader.ReadAsync(aborted) && ++rows <= 50)
     {
         json.WriteStartObject();
@@ -103,7 +107,8 @@ async Task ServeAsync(HttpContext context, bool counted)
             }
             else if (i >= 15)
             {
-                json.WriteString(names[i], reader.GetDateTime(i));
+                reader.GetDateTime(i).TryFormat(timestamp, out var written, TimestampFormat, CultureInfo.InvariantCulture);
+                json.WriteString(names[i], timestamp.AsSpan(0, written));
             }
             else
             {
