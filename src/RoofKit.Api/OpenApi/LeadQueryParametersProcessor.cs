@@ -54,7 +54,8 @@ public sealed class LeadQueryParametersProcessor : IOperationProcessor
         Query("search", $"Case-insensitive substring of name, email, phone, street, city or postal code (PostgreSQL's `lower()` "
             + $"on both sides, so `İstanbul` finds `İstanbul`). {LeadFilter.SearchMinLength} to "
             + $"{LeadFilter.SearchMaxLength} characters; a shorter term is 400 (no index can serve it). "
-            + "Served by a trigram index restricted to the key's workspace.",
+            + "Served by the key's workspace's indexes, never a scan: its next leads in order when many hold the term, "
+            + "else a trigram index.",
             Text(LeadFilter.SearchMinLength, LeadFilter.SearchMaxLength)),
         Query("cursor", "Opaque cursor returned by list/export responses. Send it back unchanged; malformed cursors return 400. "
             + "Filters may be repeated or left out (the cursor's are used); different filters are 400 `invalid_cursor`.",

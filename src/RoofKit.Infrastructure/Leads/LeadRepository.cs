@@ -1,4 +1,5 @@
 using System.Data;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Dapper;
 using Npgsql;
@@ -13,15 +14,26 @@ namespace RoofKit.Infrastructure.Leads;
 /// </summary>
 public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
 {
-    public IAsyncEnumerable<Lead> ReadAsync(LeadSliceRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// How many of a slice's next rows, in keyset order, a search page is looked for in first: a term that at least one
+    /// lead in 40 holds fills its page there, from the keyset index, in a few milliseconds.
+    /// </summary>
+    public const int SearchWindow = 2_000;
+
+    private const string SearchCondition = "l.search_text LIKE '%' || lower(@Search) || '%'";
+
+    public IAsyncEnumerable<Lead> ReadAsync(LeadSliceRequest request, CancellationToken cancellationToken) =>
+        request.Filter.Search is null ? ReadPageAsync(request, cancellationToken) : SearchAsync(request, cancellationToken);
+
+    private IAsyncEnumerable<Lead> ReadPageAsync(LeadSliceRequest request, CancellationToken cancellationToken)
     {
-        var (where, parameters) = Where(request);
+        var (leads, where, parameters) = Slice(request);
         // LIMIT tells the planner the slice is small: it walks the keyset index from the position instead of sorting.
         // It is part of the statement, so that a page's plan is made once per connection; a search is planned for its
         // own term each time (PlanCache).
         var sql = $"""
             SELECT {LeadRow.Columns}
-            FROM {LeadRow.From}
+            FROM {leads} {LeadRow.JoinStage}
             WHERE {where}
             ORDER BY l.updated_at, l.id
             LIMIT {PlanCache.Limit(request.Limit + 1)}
@@ -30,10 +42,57 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
             request.ReadAfterWal, sql, parameters, LeadRow.ColumnsSentAsText, LeadRow.Read, planEachExecution: request.Filter.Search is not null, cancellationToken);
     }
 
+    /// <summary>
+    /// A search page in at most two statements (CONTRACT.md §6, ADR-010 decision 15). First the slice's next
+    /// <see cref="SearchWindow"/> rows in keyset order, of which those holding the term: if they fill the page, they are
+    /// its first leads in order (the window is the slice's beginning), and a common term is served without reading its
+    /// every match. Otherwise the term is rare here, and the page comes from the workspace's trigram index
+    /// (<see cref="Slice"/>), never from a walk of the workspace that the planner's estimate of the term could choose.
+    /// </summary>
+    private async IAsyncEnumerable<Lead> SearchAsync(LeadSliceRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var take = request.Limit + 1;
+        var (where, parameters) = Where(request with { Filter = request.Filter with { Search = null } });
+        parameters.Add("Search", EscapeLike(request.Filter.Search!));
+        var nearSql = $"""
+            SELECT {LeadRow.Columns}
+            FROM (
+                SELECT * FROM leads l
+                WHERE {where}
+                ORDER BY l.updated_at, l.id
+                LIMIT {PlanCache.Limit(SearchWindow)}
+            ) l {LeadRow.JoinStage}
+            WHERE {SearchCondition}
+            ORDER BY l.updated_at, l.id
+            LIMIT {PlanCache.Limit(take)}
+            """;
+        var near = new List<Lead>(take);
+        await foreach (var lead in read.StreamAsync(
+            request.ReadAfterWal, nearSql, parameters, LeadRow.ColumnsSentAsText, LeadRow.Read, planEachExecution: false, cancellationToken))
+        {
+            near.Add(lead);
+        }
+
+        if (near.Count == take)
+        {
+            foreach (var lead in near)
+            {
+                yield return lead;
+            }
+
+            yield break;
+        }
+
+        await foreach (var lead in ReadPageAsync(request, cancellationToken))
+        {
+            yield return lead;
+        }
+    }
+
     public async Task ReadSegmentAsync(
         LeadSliceRequest request, Func<KeysetPageEnd, ValueTask> onEnd, Func<ILeadRecord, ValueTask> onRow, CancellationToken cancellationToken)
     {
-        var (where, parameters) = Where(request);
+        var (leads, where, parameters) = Slice(request);
         parameters.Add("Skip", request.Limit - 1);
         parameters.Add("Take", request.Limit + 1);
 
@@ -42,7 +101,7 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
         // find its last two cost PostgreSQL five times as much (ADR-010: 7.4 against 1.3 ms per 10,000 keys).
         var endSql = $"""
             SELECT l.updated_at AS UpdatedAt, l.id AS Id
-            FROM leads l
+            FROM {leads}
             WHERE {where}
             ORDER BY l.updated_at, l.id
             OFFSET @Skip
@@ -56,7 +115,7 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
                 SELECT p.updated_at, p.id, row_number() OVER (ORDER BY p.updated_at, p.id) AS n
                 FROM (
                     SELECT l.updated_at, l.id
-                    FROM leads l
+                    FROM {leads}
                     WHERE {where}
                     ORDER BY l.updated_at, l.id
                     LIMIT @Take
@@ -113,7 +172,7 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
         // segment deep in a large workspace was estimated at a quarter of the table and sorted whole.
         var sql = $"""
             SELECT {LeadRow.LeadColumns}
-            FROM leads l
+            FROM {leads}
             WHERE {where} AND l.updated_at <= @LastUpdatedAt AND (l.updated_at, l.id) <= (@LastUpdatedAt, @LastId)
             ORDER BY l.updated_at, l.id
             LIMIT @RowCount
@@ -123,6 +182,25 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
         {
             await onRow(lead);
         }
+    }
+
+    /// <summary>
+    /// The rows a slice reads (<c>l</c>) and the condition on them. Without a search: the table and the slice's condition,
+    /// for the keyset index to serve in order. With a search: the slice's matches, found by the (workspace_id,
+    /// search_text) trigram index in a subquery that <c>OFFSET 0</c> keeps apart, so that the page's ORDER BY and LIMIT
+    /// cannot tempt the planner into walking the keyset index and filtering each row (CONTRACT.md §6: never a scan of
+    /// the workspace). The planner costs that walk by the term's share of the whole table, from a sample: a term
+    /// another workspace has on a fifth of its leads, or one that a sampled row happened to hold, looked common, and
+    /// a page of a rare term walked the workspace (1.5 s on the 1,000,000-lead bench, against 18 ms from the index).
+    /// A list page of a common term is found before this (<see cref="SearchAsync"/>); an export segment of one reads
+    /// the term's matches from the segment's start on (ADR-010 decision 15).
+    /// </summary>
+    private static (string Leads, string Where, DynamicParameters Parameters) Slice(LeadSliceRequest request)
+    {
+        var (where, parameters) = Where(request);
+        return request.Filter.Search is null
+            ? ("leads l", where, parameters)
+            : ($"(SELECT * FROM leads l WHERE {where} OFFSET 0) l", "TRUE", parameters);
     }
 
     private static (string Where, DynamicParameters Parameters) Where(LeadSliceRequest request)
@@ -150,7 +228,7 @@ public sealed class LeadRepository(ReadDataSource read) : ILeadRepository
         And("l.status_stage_id = @StatusStageId", "StatusStageId", filter.StatusStageId);
         // lower() on both sides (search_text is lower-cased by the database), never .NET's case folding; with the
         // workspace equality above, the (workspace_id, search_text) trigram index serves it.
-        And("l.search_text LIKE '%' || lower(@Search) || '%'", "Search", filter.Search is { } search ? EscapeLike(search) : null);
+        And(SearchCondition, "Search", filter.Search is { } search ? EscapeLike(search) : null);
 
         if (request.After is { } after)
         {

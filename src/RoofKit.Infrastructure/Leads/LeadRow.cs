@@ -19,8 +19,11 @@ internal static class LeadRow
     /// <summary>The lead's columns and its stage's name, from <see cref="From"/> (<see cref="Read(DbDataReader)"/>).</summary>
     public const string Columns = LeadColumns + ", s.name";
 
+    /// <summary>Each lead's stage, joined after the leads (<c>l</c>) for <see cref="Columns"/>.</summary>
+    public const string JoinStage = "LEFT JOIN status_stages s ON s.id = l.status_stage_id";
+
     /// <summary>What <see cref="Columns"/> are selected from: the leads, each with its stage.</summary>
-    public const string From = "leads l LEFT JOIN status_stages s ON s.id = l.status_stage_id";
+    public const string From = "leads l " + JoinStage;
 
     /// <summary>
     /// The text columns of <see cref="LeadColumns"/>, which PostgreSQL sends in its text format (<c>TextResultColumns</c>):
