@@ -59,7 +59,7 @@ public sealed class PlanCacheTests : ApiTestBase
     [Test]
     public async Task ShouldPlanEverySearchForItsOwnTerm()
     {
-        // Many seeded phones have 555 in them, too few for the slice's next 2,000 rows to fill a page, so each page comes
+        // Many seeded phones have 555 in them, too few for the slice's next 500 rows to fill a page, so each page comes
         // from the trigram index's statement (the one whose plan depends on the term). After five such searches
         // PostgreSQL would switch it to its generic plan (seen: 6 of 11), and serve every later term on the connection
         // from it, however few or many leads match.
