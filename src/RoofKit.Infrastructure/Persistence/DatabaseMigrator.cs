@@ -67,18 +67,27 @@ public sealed class DatabaseMigrator(string connectionString, ILogger<DatabaseMi
         return string.Join(' ', kept);
     }
 
+    /// <summary>DbUp's lines, each formatted only when its level is logged, and on one line (<see cref="OneLine"/>).</summary>
     private sealed class Log(ILogger logger) : IUpgradeLog
     {
-        public void LogTrace(string format, params object[] args) => logger.LogTrace("{Message}", OneLine(format, args));
+        public void LogTrace(string format, params object[] args) => Write(LogLevel.Trace, null, format, args);
 
-        public void LogDebug(string format, params object[] args) => logger.LogDebug("{Message}", OneLine(format, args));
+        public void LogDebug(string format, params object[] args) => Write(LogLevel.Debug, null, format, args);
 
-        public void LogInformation(string format, params object[] args) => logger.LogInformation("{Message}", OneLine(format, args));
+        public void LogInformation(string format, params object[] args) => Write(LogLevel.Information, null, format, args);
 
-        public void LogWarning(string format, params object[] args) => logger.LogWarning("{Message}", OneLine(format, args));
+        public void LogWarning(string format, params object[] args) => Write(LogLevel.Warning, null, format, args);
 
-        public void LogError(string format, params object[] args) => logger.LogError("{Message}", OneLine(format, args));
+        public void LogError(string format, params object[] args) => Write(LogLevel.Error, null, format, args);
 
-        public void LogError(Exception ex, string format, params object[] args) => logger.LogError(ex, "{Message}", OneLine(format, args));
+        public void LogError(Exception ex, string format, params object[] args) => Write(LogLevel.Error, ex, format, args);
+
+        private void Write(LogLevel level, Exception? exception, string format, object[] args)
+        {
+            if (logger.IsEnabled(level))
+            {
+                logger.Log(level, exception, "{Message}", OneLine(format, args));
+            }
+        }
     }
 }
