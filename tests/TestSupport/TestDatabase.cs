@@ -33,7 +33,8 @@ public sealed class TestDatabase : IAsyncDisposable
                 "ROOFKIT_TEST_DATABASE_URL is not set: run the tests with `make test`, which starts a throwaway PostgreSQL."))
             .ConnectionString;
 
-    public static async Task<TestDatabase> CreateAsync(string prefix)
+    /// <summary>A new database; migrated unless <paramref name="migrated"/> is false (a database without the API's tables).</summary>
+    public static async Task<TestDatabase> CreateAsync(string prefix, bool migrated = true)
     {
         var admin = AdminConnectionString;
         var name = $"{prefix}_{Guid.NewGuid():N}"[..40].ToLowerInvariant();
@@ -45,7 +46,11 @@ public sealed class TestDatabase : IAsyncDisposable
         }
 
         var database = new TestDatabase(admin, name);
-        new DatabaseMigrator(database.ConnectionString, Microsoft.Extensions.Logging.Abstractions.NullLogger<DatabaseMigrator>.Instance).Migrate();
+        if (migrated)
+        {
+            new DatabaseMigrator(database.ConnectionString, Microsoft.Extensions.Logging.Abstractions.NullLogger<DatabaseMigrator>.Instance).Migrate();
+        }
+
         return database;
     }
 

@@ -40,15 +40,9 @@ public sealed class ConsoleLogTests : ApiTestBase
     }
 
     [OneTimeTearDown]
-    public void StopProcess()
+    public async Task StopProcessAsync()
     {
-        if (!api.HasExited)
-        {
-            api.Kill(entireProcessTree: true);
-            api.WaitForExit();
-        }
-
-        api.Dispose();
+        await StopAsync(api);
         Directory.Delete(home, recursive: true);
     }
 
@@ -102,9 +96,9 @@ public sealed class ConsoleLogTests : ApiTestBase
     public async Task ShouldLogAFailedRequestAndAFailedBackgroundRunOnOneLineEachWithoutTheStackTrace()
     {
         // A database without the API's tables: the key lookup fails (500), and so does the tombstone purge at start.
-        var bareDatabase = await CreateDatabaseAsync();
+        await using var bareDatabase = await TestDatabase.CreateAsync("roofkit_log", migrated: false);
         var output = new ConcurrentQueue<string>();
-        var (bare, bareAddress) = Start(bareDatabase, output);
+        var (bare, bareAddress) = Start(bareDatabase.ConnectionString, output);
         try
         {
             using var client = new HttpClient { BaseAddress = bareAddress };
@@ -130,10 +124,7 @@ public sealed class ConsoleLogTests : ApiTestBase
         }
         finally
         {
-            bare.Kill(entireProcessTree: true);
-            await bare.WaitForExitAsync();
-            bare.Dispose();
-            await DropDatabaseAsync(bareDatabase);
+            await StopAsync(bare);
         }
     }
 
@@ -141,9 +132,15 @@ public sealed class ConsoleLogTests : ApiTestBase
     public async Task ShouldReportAFailedMigrationOnOneLineWithoutTheStackTrace()
     {
         // The first migration creates workspaces; here it already exists, so the operator's `migrate` fails.
-        var database = await CreateDatabaseAsync("CREATE TABLE workspaces (id int)");
+        await using var database = await TestDatabase.CreateAsync("roofkit_log", migrated: false);
+        await using (var connection = new NpgsqlConnection(database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await new NpgsqlCommand("CREATE TABLE workspaces (id int)", connection).ExecuteNonQueryAsync();
+        }
+
         var output = new ConcurrentQueue<string>();
-        var (migrate, _) = Start(database, output, arguments: ["migrate"]);
+        var (migrate, _) = Start(database.ConnectionString, output, arguments: ["migrate"]);
         try
         {
             using (var patience = new CancellationTokenSource(Patience))
@@ -160,43 +157,8 @@ public sealed class ConsoleLogTests : ApiTestBase
         }
         finally
         {
-            if (!migrate.HasExited)
-            {
-                migrate.Kill(entireProcessTree: true);
-            }
-
-            migrate.Dispose();
-            await DropDatabaseAsync(database);
+            await StopAsync(migrate);
         }
-    }
-
-    /// <summary>A new, empty database (and what <paramref name="setUp"/> puts in it); its connection string.</summary>
-    private static async Task<string> CreateDatabaseAsync(string? setUp = null)
-    {
-        var name = $"roofkit_log_{Guid.NewGuid():N}"[..30];
-        await using (var admin = new NpgsqlConnection(TestDatabase.AdminConnectionString))
-        {
-            await admin.OpenAsync();
-            await new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin).ExecuteNonQueryAsync();
-        }
-
-        var connectionString = new NpgsqlConnectionStringBuilder(TestDatabase.AdminConnectionString) { Database = name }.ConnectionString;
-        if (setUp is not null)
-        {
-            await using var connection = new NpgsqlConnection(connectionString);
-            await connection.OpenAsync();
-            await new NpgsqlCommand(setUp, connection).ExecuteNonQueryAsync();
-        }
-
-        return connectionString;
-    }
-
-    private static async Task DropDatabaseAsync(string connectionString)
-    {
-        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
-        await using var admin = new NpgsqlConnection(TestDatabase.AdminConnectionString);
-        await admin.OpenAsync();
-        await new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", admin).ExecuteNonQueryAsync();
     }
 
     [Test]
@@ -213,7 +175,7 @@ public sealed class ConsoleLogTests : ApiTestBase
         try
         {
             using var client = new HttpClient { BaseAddress = quietAddress };
-            await WaitForAsync(quiet, output, () => LiveAsync(client).GetAwaiter().GetResult(), "the API to answer /healthz/live");
+            await WaitForAsync(quiet, output, () => LiveAsync(client), "the API to answer /healthz/live");
             using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/leads?limit=0");
             request.Headers.Authorization = new("Bearer", key.Token);
             using var response = await client.SendAsync(request);
@@ -227,9 +189,7 @@ public sealed class ConsoleLogTests : ApiTestBase
         }
         finally
         {
-            quiet.Kill(entireProcessTree: true);
-            await quiet.WaitForExitAsync();
-            quiet.Dispose();
+            await StopAsync(quiet);
         }
     }
 
@@ -285,6 +245,18 @@ public sealed class ConsoleLogTests : ApiTestBase
         return (process, at);
     }
 
+    /// <summary>Ends a process this fixture started, if it still runs, and lets its output be read to the end.</summary>
+    private static async Task StopAsync(Process process)
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        await process.WaitForExitAsync();
+        process.Dispose();
+    }
+
     private static void Keep(ConcurrentQueue<string> output, string? line)
     {
         if (!string.IsNullOrEmpty(line))
@@ -295,10 +267,13 @@ public sealed class ConsoleLogTests : ApiTestBase
 
     private Task WaitForAsync(Func<bool> condition, string what) => WaitForAsync(api, lines, condition, what);
 
-    private static async Task WaitForAsync(Process process, ConcurrentQueue<string> output, Func<bool> condition, string what)
+    private static Task WaitForAsync(Process process, ConcurrentQueue<string> output, Func<bool> condition, string what) =>
+        WaitForAsync(process, output, () => Task.FromResult(condition()), what);
+
+    private static async Task WaitForAsync(Process process, ConcurrentQueue<string> output, Func<Task<bool>> condition, string what)
     {
         var clock = Stopwatch.StartNew();
-        while (!condition())
+        while (!await condition())
         {
             if (process.HasExited || clock.Elapsed > Patience)
             {
