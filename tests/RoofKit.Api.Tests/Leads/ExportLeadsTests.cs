@@ -160,6 +160,19 @@ public sealed class ExportLeadsTests : ApiTestBase
         exported.SelectMany(segment => segment.Rows).Select(r => r[0]).Should().Equal(await KeysetOrderAsync(workspace));
     }
 
+    // An export segment with a search reads the term's matches from the trigram index (ADR-010 decision 15), a common
+    // term's as a rare one's: segment after segment through the cursors, exactly the matches in order.
+    [TestCase("son")]
+    [TestCase("smith")]
+    public async Task ShouldExportExactlyTheLeadsASearchMatchesThroughEverySegment(string search)
+    {
+        var segments = await ExportAllAsync(await BigWorkspaceClientAsync(), $"search={search}&limit=200");
+
+        var expected = await LeadTruth.ExpectedAsync(Db, bigWorkspace, DateTime.UtcNow.AddHours(1), new LeadTruth(Search: search));
+        segments.Should().HaveCountGreaterThan(1, "more than one segment");
+        segments.SelectMany(segment => segment.Rows).Select(r => r[0]).Should().Equal(expected.Select(id => id.ToString()));
+    }
+
     [Test]
     public async Task ShouldReturnTheHeaderRowAloneWhenNothingMatches()
     {

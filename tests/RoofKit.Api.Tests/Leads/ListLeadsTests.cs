@@ -132,6 +132,19 @@ public sealed class ListLeadsTests : ApiTestBase
         }
     }
 
+    // A search page is looked for among the slice's next 500 leads first, where a common term fills it, else in the
+    // trigram index (a rare term): page after page through the cursors, exactly the term's matches in order either way.
+    [TestCase("son")]
+    [TestCase("smith")]
+    public async Task ShouldPageThroughACommonAndARareSearchTermExactly(string search)
+    {
+        var run = await ReadAllAsync(Client((await Data.KeyAsync(workspace)).Token), "search=" + search, 20);
+
+        var expected = await ExpectedAsync(Db, workspace, run.WatermarkUtc, new LeadTruth(Search: search));
+        expected.Count.Should().BeGreaterThan(40, "more than two pages");
+        run.Ids.Should().Equal(expected);
+    }
+
     [TestCaseSource(nameof(FilterCases))]
     public async Task ShouldReturnExactlyTheLeadsTheGroundTruthMatches(FilterCase filterCase)
     {
